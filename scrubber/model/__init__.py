@@ -1,0 +1,44 @@
+"""The claim model: frozen pydantic records that know where each value came from.
+
+Claim
+├── payer: Payer                      (2000B SBR, 2010BB NM1*PR)
+├── subscriber / patient: Party       (2010BA, 2010CA)
+├── rendering_provider: Provider      (2310B)
+├── diagnoses: [Diagnosis]            (2300 HI)
+├── other_payers: [OtherPayer]        (2320 / 2330B)
+│   └── adjustments: [Adjustment]     (2320 CAS)
+└── lines: [ServiceLine]              (2400)
+    ├── rendering_provider            (2420A)
+    └── adjudications: [LineAdjudication]  (2430 SVD/CAS/DTP*573)
+
+Every record with an ``elements`` map records, per X12 element name (``CLM07``), the index of the
+segment it was read from, so a finding can say "2300 CLM07, segment 14 of batch.837".
+"""
+
+from scrubber.model.claim import (
+    Adjustment,
+    Claim,
+    Diagnosis,
+    LineAdjudication,
+    OtherPayer,
+    Party,
+    Payer,
+    Provider,
+    ServiceLine,
+    SourceRef,
+)
+from scrubber.model.issues import ParseIssue
+
+__all__ = [
+    "Adjustment",
+    "Claim",
+    "Diagnosis",
+    "LineAdjudication",
+    "OtherPayer",
+    "ParseIssue",
+    "Party",
+    "Payer",
+    "Provider",
+    "ServiceLine",
+    "SourceRef",
+]

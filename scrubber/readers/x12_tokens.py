@@ -1,0 +1,156 @@
+"""Streaming X12 tokenizer shared by the 837P and 835 readers.
+
+Delimiters come from each ISA segment (element separator at byte 3, repetition separator ISA11,
+component separator ISA16, segment terminator right after ISA16), so one file may hold several
+interchanges with different delimiters. Whitespace (newline, CRLF) after a terminator is ignored.
+Memory use is bounded by the chunk size plus the longest segment, never by the file size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+CHUNK_SIZE = 1 << 16
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Delimiters:
+    element: str
+    component: str
+    repetition: str | None
+    segment: str
+
+
+@dataclass(slots=True)
+class Segment:
+    """One segment: ``elements[0]`` is the segment id; ``index`` is its 1-based position in the file."""
+
+    index: int
+    elements: list[str]
+    delimiters: Delimiters
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def get(self, position: int) -> str:
+        """Element ``position`` (1-based, as in ``CLM07``), or '' when absent."""
+        elements = self.elements
+        return elements[position] if position < len(elements) else ""
+
+    def components(self, position: int) -> list[str]:
+        """The components of composite element ``position`` (``CLM05`` → ['11', 'B', '1'])."""
+        return self.get(position).split(self.delimiters.component)
+
+
+class X12SyntaxError(ValueError):
+    """The input cannot be tokenized from here on (no ISA, unreadable delimiters, garbage)."""
+
+    def __init__(self, message: str, segment: int | None = None):
+        super().__init__(message)
+        self.segment = segment
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssue:
+    """A segment that could not be tokenized; reading goes on with the next one."""
+
+    index: int
+    message: str
+
+
+def parse_isa_delimiters(head: str) -> Delimiters:
+    """Read the delimiters from the text of an ISA segment (at least 106 characters of it)."""
+    if not head.startswith("ISA") or len(head) < 4:
+        raise X12SyntaxError("input does not start with an ISA segment", segment=1)
+    element = head[3]
+    if element.isalnum() or element.isspace():
+        raise X12SyntaxError(f"ISA element separator {element!r} is not a delimiter", segment=1)
+    # ISA16 is the 16th element: find the 16th separator, then one component character, then the terminator.
+    position = 0
+    for _ in range(16):
+        position = head.find(element, position + 1)
+        if position < 0:
+            raise X12SyntaxError("ISA segment is truncated: fewer than 16 elements", segment=1)
+    if position + 2 >= len(head):
+        raise X12SyntaxError("ISA segment is truncated: no ISA16 or segment terminator", segment=1)
+    component = head[position + 1]
+    terminator = head[position + 2]
+    if terminator.isalnum() or terminator in (element, component) or terminator == " ":
+        raise X12SyntaxError(f"ISA segment terminator {terminator!r} is not a delimiter", segment=1)
+    fields = head[:position].split(element)
+    repetition = fields[11] if len(fields) > 11 and len(fields[11]) == 1 and not fields[11].isalnum() else None
+    return Delimiters(element=element, component=component, repetition=repetition, segment=terminator)
+
+
+def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
+    """Yield every segment of every interchange in ``stream``.
+
+    Raises ``X12SyntaxError`` when nothing more can be tokenized (the caller reports it and stops);
+    yields ``TokenIssue`` for a single bad segment and carries on.
+    """
+    buffer = ""
+    index = 0
+    delimiters: Delimiters | None = None
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, eof
+        if eof:
+            return False
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            eof = True
+            return False
+        buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
+        return True
+
+    while True:
+        if delimiters is None:
+            # Between interchanges: expect an ISA (or the end of the input).
+            while len(buffer.lstrip()) < 110 and fill():
+                pass
+            buffer = buffer.lstrip()
+            if not buffer:
+                return
+            if not buffer.startswith("ISA"):
+                raise X12SyntaxError(
+                    f"expected an ISA segment, found {buffer[:20]!r}", segment=index + 1
+                )
+            try:
+                delimiters = parse_isa_delimiters(buffer[:200])
+            except X12SyntaxError as error:
+                error.segment = index + 1
+                raise
+        terminator = delimiters.segment
+        while terminator not in buffer and fill():
+            pass
+        if terminator not in buffer:
+            rest = buffer.strip()
+            if rest:
+                raise X12SyntaxError(
+                    f"file ends inside a segment ({rest[:30]!r}...) with no terminator {terminator!r}",
+                    segment=index + 1,
+                )
+            return
+        pieces = buffer.split(terminator)
+        buffer = pieces.pop()  # the unterminated tail waits for the next chunk
+        for position, piece in enumerate(pieces):
+            text = piece.strip()
+            if not text:
+                continue  # a stray terminator or blank line
+            index += 1
+            elements = text.split(delimiters.element)
+            segment_id = elements[0]
+            if not _SEGMENT_ID.match(segment_id):
+                yield TokenIssue(index, f"{segment_id[:20]!r} is not a segment id")
+                continue
+            yield Segment(index, elements, delimiters)
+            if segment_id == "IEA":
+                # The next interchange may use other delimiters: give the rest back to the buffer.
+                buffer = terminator.join(pieces[position + 1 :] + [buffer])
+                delimiters = None
+                break

@@ -1,0 +1,1 @@
+"""Writers: claims back to an input format (for tests, fixtures and benchmarks)."""

@@ -1,0 +1,471 @@
+"""Write claims as an X12 837P (005010X222A1) interchange.
+
+The writer is the inverse of ``scrubber.readers.x12_837p``: every field of the ``Claim`` model it
+writes comes back from the reader unchanged (``elements`` and ``source`` are filled by the reader and
+never written). It exists for tests (round-trip properties), fixtures and benchmarks; it is not a
+billing system, so the parts of the 837P the model does not carry (names of providers, addresses, tax
+ids, contact numbers) are filled with fixed placeholders.
+
+Delimiters: element ``*``, repetition ``^`` (ISA11), component ``:`` (ISA16), segment ``~`` followed by
+``segment_terminator``'s tail (a newline by default). Nothing is escaped (X12 has no escape): values
+must not contain ``*``, ``^``, ``:``, ``~`` or line breaks. The writer does not check this.
+
+Layout of one interchange::
+
+    ISA GS
+      ST BHT 1000A(NM1*41 PER) 1000B(NM1*40)
+        HL 20  NM1*85 N3 N4 REF*EI            (billing provider; a new HL 20 when it changes)
+          HL 22  SBR NM1*IL [N3 N4] [DMG] NM1*PR      (one per claim)
+            [HL 23  PAT NM1*QC [N3 N4] [DMG]]         (when claim.patient is set)
+              CLM [DTP*439] [REF*G1] [REF*F8] HI… [NM1*82 PRV] 2320… 2400…
+      SE
+    GE IEA
+
+A new ST/SE starts when the BHT date (``claim.batch_date``) changes from one claim to the next or
+after ``claims_per_transaction`` claims; a new GS/GE starts when ``claim.implementation`` changes.
+For a batch sharing one batch date and implementation this is one ST per call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import TextIO
+
+from scrubber.model import Adjustment, Claim, LineAdjudication, OtherPayer, Party, Provider, ServiceLine
+
+__all__ = ["format_decimal", "write", "write_to"]
+
+ELEMENT = "*"
+REPETITION = "^"
+COMPONENT = ":"
+DEFAULT_IMPLEMENTATION = "005010X222A1"
+
+# Placeholders for 837P content the model does not carry.
+_BILLING_NAME = "BILLING PROVIDER"
+_RENDERING_LAST, _RENDERING_FIRST = "RENDERING", "PROVIDER"
+_ADDRESS = "N3*123 MAIN ST"
+_CITY, _ZIP = "ANYTOWN", "12345"
+_TAX_ID = "123456789"
+_MAX_CAS_TRIPLES = 6
+_MAX_HI_CODES = 12
+_CHUNK = 1 << 16
+
+
+def format_decimal(value: Decimal | int) -> str:
+    """Canonical X12 number: no exponent, no trailing zeros after the point (``43``, ``21.04``)."""
+    d = Decimal(value)
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    if d == 0:
+        return "0"
+    text = format(d.normalize(), "f")
+    return text
+
+
+def _date(value: dt.date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def _seg(*elements: str | None) -> str:
+    """One segment without its terminator; ``None`` becomes empty, trailing empties are dropped."""
+    parts = ["" if e is None else e for e in elements]
+    while parts and parts[-1] == "":
+        parts.pop()
+    return ELEMENT.join(parts)
+
+
+def _composite(*components: str | None) -> str:
+    parts = ["" if c is None else c for c in components]
+    while parts and parts[-1] == "":
+        parts.pop()
+    return COMPONENT.join(parts)
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else format_decimal(value)
+
+
+class _Transaction:
+    """Segments of one ST/SE, counted as they are produced."""
+
+    __slots__ = ("control", "count", "hl", "billing_key", "billing_hl")
+
+    def __init__(self, control: str) -> None:
+        self.control = control
+        self.count = 0
+        self.hl = 0
+        self.billing_key: tuple | None = None
+        self.billing_hl = 0
+
+
+def _isa(sender: str, receiver: str, when: dt.datetime, control_number: int, usage: str) -> str:
+    for name, value in (("sender", sender), ("receiver", receiver)):
+        if len(value) > 15:
+            raise ValueError(f"ISA {name} id longer than 15 characters: {value!r}")
+    if not 0 <= control_number <= 999_999_999:
+        raise ValueError(f"ISA13 control number out of range: {control_number}")
+    return ELEMENT.join(
+        [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            "ZZ",
+            sender.ljust(15),
+            "ZZ",
+            receiver.ljust(15),
+            when.strftime("%y%m%d"),
+            when.strftime("%H%M"),
+            REPETITION,
+            "00501",
+            f"{control_number:09d}",
+            "0",
+            usage,
+            COMPONENT,
+        ]
+    )
+
+
+def _cas(adjustments: Iterable[Adjustment]) -> Iterator[str]:
+    """CAS segments: one per group code (in order of first appearance), at most 6 triples each."""
+    groups: dict[str, list[Adjustment]] = {}
+    for adj in adjustments:
+        groups.setdefault(adj.group, []).append(adj)
+    for group, adjs in groups.items():
+        for start in range(0, len(adjs), _MAX_CAS_TRIPLES):
+            elements: list[str | None] = ["CAS", group]
+            for adj in adjs[start : start + _MAX_CAS_TRIPLES]:
+                elements += [adj.reason, format_decimal(adj.amount), _num(adj.quantity)]
+            yield _seg(*elements)
+
+
+def _party_name(code: str, party: Party, with_id: bool) -> str:
+    if with_id and party.member_id is not None:
+        return _seg("NM1", code, "1", party.last_name, party.first_name, None, None, None, "MI", party.member_id)
+    return _seg("NM1", code, "1", party.last_name, party.first_name)
+
+
+def _party_details(party: Party) -> Iterator[str]:
+    if party.state is not None:
+        yield _ADDRESS
+        yield _seg("N4", _CITY, party.state, _ZIP)
+    if party.birth_date is not None:
+        yield _seg("DMG", "D8", _date(party.birth_date), "U")
+
+
+def _provider(code: str, provider: Provider) -> Iterator[str]:
+    if provider.npi is not None:
+        yield _seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST, None, None, None, "XX", provider.npi)
+    else:
+        yield _seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST)
+    if provider.taxonomy is not None:
+        yield _seg("PRV", "PE", "PXC", provider.taxonomy)
+
+
+def _billing(tx: _Transaction, claim: Claim) -> Iterator[str]:
+    tx.hl += 1
+    provider = claim.billing_provider or Provider()
+    yield _seg("HL", str(tx.hl), None, "20", "1")
+    if provider.taxonomy is not None:
+        yield _seg("PRV", "BI", "PXC", provider.taxonomy)
+    if provider.npi is not None:
+        yield _seg("NM1", "85", "2", _BILLING_NAME, None, None, None, None, "XX", provider.npi)
+    else:
+        yield _seg("NM1", "85", "2", _BILLING_NAME)
+    yield _ADDRESS
+    yield _seg("N4", _CITY, claim.billing_state or "", _ZIP)
+    yield _seg("REF", "EI", _TAX_ID)
+
+
+def _other_payer(claim: Claim, other: OtherPayer) -> Iterator[str]:
+    yield _seg("SBR", other.sequence, "18", None, None, other.insurance_type, None, None, None, other.filing_indicator)
+    yield from _cas(other.adjustments)
+    if other.paid is not None:
+        yield _seg("AMT", "D", format_decimal(other.paid))
+    yield "OI***Y*P**Y"
+    yield _party_name("IL", claim.subscriber, with_id=True)
+    if other.payer_id is not None:
+        yield _seg("NM1", "PR", "2", other.name, None, None, None, None, "PI", other.payer_id)
+    else:
+        yield _seg("NM1", "PR", "2", other.name)
+    if other.adjudication_date is not None:
+        yield _seg("DTP", "573", "D8", _date(other.adjudication_date))
+
+
+def _adjudication(line_adj: LineAdjudication) -> Iterator[str]:
+    procedure = None if line_adj.procedure is None else _composite("HC", line_adj.procedure)
+    yield _seg("SVD", line_adj.payer_id, _num(line_adj.paid), procedure, None, _num(line_adj.units))
+    yield from _cas(line_adj.adjustments)
+    if line_adj.adjudication_date is not None:
+        yield _seg("DTP", "573", "D8", _date(line_adj.adjudication_date))
+
+
+def _line(line: ServiceLine) -> Iterator[str]:
+    yield _seg("LX", str(line.number))
+    if len(line.modifiers) > 4:
+        raise ValueError(f"line {line.number}: SV101 holds at most 4 modifiers, got {len(line.modifiers)}")
+    if len(line.diagnosis_pointers) > 4:
+        raise ValueError(f"line {line.number}: SV107 holds at most 4 pointers")
+    yield _seg(
+        "SV1",
+        _composite(line.qualifier, line.procedure, *line.modifiers),
+        format_decimal(line.charge),
+        line.unit_basis,
+        _num(line.units),
+        line.place_of_service,
+        None,
+        COMPONENT.join(str(p) for p in line.diagnosis_pointers),
+    )
+    if line.service_date is not None:
+        yield _seg("DTP", "472", "D8", _date(line.service_date))
+    if line.prior_auth is not None:
+        yield _seg("REF", "G1", line.prior_auth)
+    if line.rendering_provider is not None:
+        yield from _provider("82", line.rendering_provider)
+    for line_adj in line.adjudications:
+        yield from _adjudication(line_adj)
+
+
+def _clm(claim: Claim) -> str:
+    if claim.place_of_service is None and claim.frequency is None:
+        clm05 = None
+    else:
+        clm05 = _composite(claim.place_of_service, "B", claim.frequency)
+    causes = list(claim.related_causes)
+    if len(causes) > 3:
+        raise ValueError(f"claim {claim.claim_id}: CLM11 holds at most 3 related causes")
+    clm11 = _composite(*causes, *[None] * (3 - len(causes)), claim.accident_state)
+    return _seg(
+        "CLM",
+        claim.claim_id,
+        format_decimal(claim.total_charge),
+        None,
+        None,
+        clm05,
+        claim.provider_signature,
+        claim.assignment,
+        claim.benefits_assignment,
+        claim.release_of_information,
+        None,
+        clm11,
+    )
+
+
+def _claim(tx: _Transaction, claim: Claim) -> Iterator[str]:
+    billing_key = (claim.billing_provider, claim.billing_state)
+    if billing_key != tx.billing_key:
+        tx.billing_key = billing_key
+        yield from _billing(tx, claim)
+        tx.billing_hl = tx.hl
+    # 2000B subscriber
+    tx.hl += 1
+    subscriber_hl = tx.hl
+    has_patient = claim.patient is not None
+    payer = claim.payer
+    yield _seg("HL", str(subscriber_hl), str(tx.billing_hl), "22", "1" if has_patient else "0")
+    yield _seg(
+        "SBR",
+        payer.sequence,
+        None if has_patient else "18",
+        None,
+        None,
+        payer.insurance_type,
+        None,
+        None,
+        None,
+        payer.filing_indicator,
+    )
+    yield _party_name("IL", claim.subscriber, with_id=True)
+    yield from _party_details(claim.subscriber)
+    if payer.payer_id is not None:
+        yield _seg("NM1", "PR", "2", payer.name, None, None, None, None, "PI", payer.payer_id)
+    else:
+        yield _seg("NM1", "PR", "2", payer.name)
+    # 2000C patient
+    if claim.patient is not None:
+        tx.hl += 1
+        yield _seg("HL", str(tx.hl), str(subscriber_hl), "23", "0")
+        yield _seg("PAT", claim.patient.relationship)
+        yield _party_name("QC", claim.patient, with_id=False)
+        yield from _party_details(claim.patient)
+    # 2300 claim
+    yield _clm(claim)
+    if claim.accident_date is not None:
+        yield _seg("DTP", "439", "D8", _date(claim.accident_date))
+    if claim.prior_auth is not None:
+        yield _seg("REF", "G1", claim.prior_auth)
+    if claim.payer_claim_number is not None:
+        yield _seg("REF", "F8", claim.payer_claim_number)
+    diagnoses = claim.diagnoses
+    for start in range(0, len(diagnoses), _MAX_HI_CODES):
+        yield _seg("HI", *(_composite(d.qualifier, d.code) for d in diagnoses[start : start + _MAX_HI_CODES]))
+    if claim.rendering_provider is not None:
+        yield from _provider("82", claim.rendering_provider)
+    for other in claim.other_payers:
+        yield from _other_payer(claim, other)
+    for line in claim.lines:
+        yield from _line(line)
+
+
+def _as_datetime(date: dt.date | dt.datetime | None) -> dt.datetime:
+    if date is None:
+        return dt.datetime.now().replace(second=0, microsecond=0)
+    if isinstance(date, dt.datetime):
+        return date
+    return dt.datetime.combine(date, dt.time())
+
+
+def _segments(
+    claims: Iterable[Claim],
+    *,
+    sender: str,
+    receiver: str,
+    control_number: int,
+    date: dt.date | dt.datetime | None,
+    implementation: str,
+    claims_per_transaction: int | None,
+    usage: str,
+) -> Iterator[str]:
+    when = _as_datetime(date)
+    yield _isa(sender, receiver, when, control_number, usage)
+    groups = 0
+    gs_control = control_number
+    gs_key: str | None = None
+    st_count_in_gs = 0
+    st_number = 0
+    tx: _Transaction | None = None
+    tx_key: dt.date | None = None
+    tx_claims = 0
+
+    def close_st() -> Iterator[str]:
+        nonlocal tx
+        assert tx is not None
+        tx.count += 1
+        yield _seg("SE", str(tx.count), tx.control)
+        tx = None
+
+    for claim in claims:
+        impl = claim.implementation or implementation
+        batch_date = claim.batch_date or when.date()
+        if gs_key != impl:
+            if tx is not None:
+                yield from close_st()
+            if gs_key is not None:
+                yield _seg("GE", str(st_count_in_gs), str(gs_control))
+                gs_control += 1
+            gs_key = impl
+            groups += 1
+            st_count_in_gs = 0
+            yield _seg("GS", "HC", sender, receiver, when.strftime("%Y%m%d"), when.strftime("%H%M"),
+                       str(gs_control), "X", impl)
+        elif tx is not None and (
+            tx_key != batch_date or (claims_per_transaction is not None and tx_claims >= claims_per_transaction)
+        ):
+            yield from close_st()
+        if tx is None:
+            st_number += 1
+            st_count_in_gs += 1
+            tx = _Transaction(f"{st_number:04d}")
+            tx_key = batch_date
+            tx_claims = 0
+            header = [
+                _seg("ST", "837", tx.control, impl),
+                _seg("BHT", "0019", "00", f"{control_number}-{st_number}", _date(batch_date),
+                     when.strftime("%H%M"), "CH"),
+                _seg("NM1", "41", "2", sender.strip() or "SUBMITTER", None, None, None, None, "46", sender),
+                "PER*IC*CONTACT*TE*8005551212",
+                _seg("NM1", "40", "2", receiver.strip() or "RECEIVER", None, None, None, None, "46", receiver),
+            ]
+            tx.count += len(header)
+            yield from header
+        tx_claims += 1
+        for segment in _claim(tx, claim):
+            tx.count += 1
+            yield segment
+    if tx is not None:
+        yield from close_st()
+    if gs_key is not None:
+        yield _seg("GE", str(st_count_in_gs), str(gs_control))
+    yield _seg("IEA", str(groups), f"{control_number:09d}")
+
+
+def write_to(
+    fp: TextIO,
+    claims: Iterable[Claim],
+    *,
+    sender: str = "SUBMITTER",
+    receiver: str = "RECEIVER",
+    control_number: int = 1,
+    date: dt.date | dt.datetime | None = None,
+    implementation: str = DEFAULT_IMPLEMENTATION,
+    segment_terminator: str = "~\n",
+    claims_per_transaction: int | None = None,
+    usage: str = "P",
+) -> None:
+    """Stream an 837P interchange holding ``claims`` to the text file ``fp``.
+
+    ``claims`` is consumed lazily and output is written in chunks, so memory stays flat for any
+    number of claims. ``date`` (default: now) fills ISA09/10, GS04/05, BHT05 and BHT04 for claims
+    without ``batch_date``; ``implementation`` fills GS08/ST03 for claims without ``implementation``.
+    ``segment_terminator`` must start with ``~``; the rest (``"\\n"``, ``"\\r\\n"``, ``""``) is layout.
+    ``usage`` is ISA15 (``P`` production, ``T`` test).
+    """
+    if not segment_terminator.startswith("~"):
+        raise ValueError("segment_terminator must start with '~'")
+    if claims_per_transaction is not None and claims_per_transaction < 1:
+        raise ValueError("claims_per_transaction must be at least 1")
+    buffer: list[str] = []
+    size = 0
+    for segment in _segments(
+        claims,
+        sender=sender,
+        receiver=receiver,
+        control_number=control_number,
+        date=date,
+        implementation=implementation,
+        claims_per_transaction=claims_per_transaction,
+        usage=usage,
+    ):
+        buffer.append(segment)
+        size += len(segment)
+        if size >= _CHUNK:
+            buffer.append("")
+            fp.write(segment_terminator.join(buffer))
+            buffer.clear()
+            size = 0
+    if buffer:
+        buffer.append("")
+        fp.write(segment_terminator.join(buffer))
+
+
+def write(
+    claims: Iterable[Claim],
+    *,
+    sender: str = "SUBMITTER",
+    receiver: str = "RECEIVER",
+    control_number: int = 1,
+    date: dt.date | dt.datetime | None = None,
+    implementation: str = DEFAULT_IMPLEMENTATION,
+    segment_terminator: str = "~\n",
+    claims_per_transaction: int | None = None,
+    usage: str = "P",
+) -> str:
+    """The 837P interchange for ``claims`` as a string; keywords as for :func:`write_to`."""
+    out = io.StringIO()
+    write_to(
+        out,
+        claims,
+        sender=sender,
+        receiver=receiver,
+        control_number=control_number,
+        date=date,
+        implementation=implementation,
+        segment_terminator=segment_terminator,
+        claims_per_transaction=claims_per_transaction,
+        usage=usage,
+    )
+    return out.getvalue()
