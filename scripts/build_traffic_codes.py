@@ -19,6 +19,7 @@ import importlib.metadata
 import importlib.resources
 import re
 import sys
+import warnings
 from pathlib import Path
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "scrubber" / "codesets" / "data" / "traffic_accident_codes.txt"
@@ -54,7 +55,9 @@ def tabular_release_date() -> dt.date:
 
 def build_traffic_codes() -> list[str]:
     """Every V00-V99 category/subcategory (no 7th-character codes, no dots) classified as traffic."""
-    import simple_icd_10_cm as icd  # slow import (~3 s): only the build needs it
+    with warnings.catch_warnings():  # the library uses the deprecated importlib.resources.read_text
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd  # slow import (~3 s): only the build needs it
 
     # The chapter's "V00-V99" section node is empty in this library: walk the V blocks instead.
     blocks = [b for b in icd.get_children("20") if b.startswith("V") and icd.get_children(b)]

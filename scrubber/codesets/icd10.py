@@ -1,0 +1,71 @@
+"""ICD-10-CM code sets: chapter ranges, traffic-accident external causes, billable status."""
+from __future__ import annotations
+
+import re
+import warnings
+from functools import lru_cache
+
+from ._data import CodeRanges, read_code_list, read_yaml
+
+ICD10_DOC = read_yaml("icd10_ranges.yaml")
+_EXTERNAL = CodeRanges(ICD10_DOC["sets"]["external_cause"]["ranges"], "icd10_ranges.yaml:external_cause")
+_MENTAL = CodeRanges(ICD10_DOC["sets"]["mental_health_dx"]["ranges"], "icd10_ranges.yaml:mental_health_dx")
+
+# Built from tabular titles by scripts/build_traffic_codes.py; read here to avoid the slow library.
+TRAFFIC_ACCIDENT_CODES, TRAFFIC_META = read_code_list("traffic_accident_codes.txt")
+
+_ICD_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
+
+
+def _normalize(code: object) -> str | None:
+    """Upper-case, no dot, no spaces; None unless it looks like an ICD-10-CM code (3-7 chars)."""
+    if not isinstance(code, str):
+        return None
+    code = code.strip().upper().replace(".", "", 1)
+    return code if _ICD_SHAPE.fullmatch(code) else None
+
+
+@lru_cache(maxsize=65536)
+def is_external_cause(icd10: str) -> bool:
+    code = _normalize(icd10)
+    return code is not None and code[:3] in _EXTERNAL
+
+
+@lru_cache(maxsize=65536)
+def is_mental_health_dx(icd10: str) -> bool:
+    code = _normalize(icd10)
+    return code is not None and code[:3] in _MENTAL
+
+
+@lru_cache(maxsize=65536)
+def is_traffic_accident_code(icd10: str) -> bool:
+    """External-cause code for a traffic accident, with or without dot / 7th character."""
+    code = _normalize(icd10)
+    if code is None or code[0] != "V":
+        return False
+    stem = (code[:6] if len(code) == 7 else code).rstrip("X")  # drop 7th char, then X placeholders
+    # The built set is closed under descendants, so any listed prefix proves a traffic code.
+    return any(stem[:n] in TRAFFIC_ACCIDENT_CODES for n in range(len(stem), 2, -1))
+
+
+@lru_cache(maxsize=1)
+def _icd_library():
+    with warnings.catch_warnings():  # the library uses the deprecated importlib.resources.read_text
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm  # ~3 s to import (parses the whole tabular XML): only on first use
+    return simple_icd_10_cm
+
+
+@lru_cache(maxsize=65536)
+def icd10_status(code: str) -> str:
+    """'billable' (a leaf, 7th character included), 'not_billable' (a valid header) or 'invalid'."""
+    norm = _normalize(code)
+    if norm is None:
+        return "invalid"
+    icd = _icd_library()
+    dotted = norm if len(norm) == 3 else f"{norm[:3]}.{norm[3:]}"
+    if not icd.is_valid_item(dotted):
+        return "invalid"
+    # The library lists 7th-character codes as children of their 6-char stem, so a stem that
+    # needs an extension is not a leaf and an extended code is.
+    return "billable" if icd.is_leaf(dotted) else "not_billable"

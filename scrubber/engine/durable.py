@@ -1,0 +1,128 @@
+"""The durable_rules engine, driven through its C API (the only module that imports durable_rules).
+
+Design §2 lists the traps this module avoids, each with a regression test in tests/test_durable_traps.py:
+facts only (events are consumed by the first matching rule); a catch-all ``__seen__`` rule in every
+ruleset (a batch where one fact matches nothing raises and fires nothing) and a check that every fact
+was seen; at most 32 rules per ruleset (more than 64 matches on one fact is error 303); every rule
+starts with a positive ``kind`` guard; no long ``$or`` lists; facts retracted after every batch; no
+``engine.Host`` (its timer threads run actions concurrently).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from typing import Any, Sequence
+
+from scrubber.engine import EngineUnavailable, Hit
+from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition
+from scrubber.rules.spec import RuleSpec
+
+try:
+    import durable_rules_engine as _engine
+except Exception as error:  # noqa: BLE001 - on Python 3.13 the C module fails in several ways
+    raise EngineUnavailable(f"durable_rules cannot be imported ({error})") from error
+
+RULES_PER_RULESET = 32
+SEEN = "__seen__"
+_names = itertools.count()
+# durable_rules keeps global state in C; findings cross between threads, so one call at a time.
+_lock = threading.Lock()
+
+_ORDER_OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+
+
+def compile_condition(condition: Condition) -> dict[str, Any]:
+    """A condition in durable_rules' JSON expression form."""
+    if isinstance(condition, AllOf):
+        return {"$and": [compile_condition(item) for item in condition.items]}
+    if isinstance(condition, AnyOf):
+        return {"$or": [compile_condition(item) for item in condition.items]}
+    return _compile_compare(condition)
+
+
+def _compile_compare(compare: Compare) -> dict[str, Any]:
+    key, op, value = compare.fact, compare.op, compare.value
+    if op == "exists":
+        return {"$ex" if value else "$nex": {key: 1}}
+    if op == "eq":
+        return {key: value}
+    if op == "ne":
+        return {"$neq": {key: value}}
+    if op == "in":
+        return {"$or": [{key: item} for item in value]}
+    if op == "not_in":
+        return {"$and": [{"$neq": {key: item}} for item in value]}
+    return {_ORDER_OPERATORS[op]: {key: value}}
+
+
+def compile_ruleset(rules: Sequence[RuleSpec]) -> tuple[dict[str, Any], dict[str, str]]:
+    """One durable_rules ruleset definition for up to 32 rules, plus the map rule name → rule id."""
+    if len(rules) > RULES_PER_RULESET:
+        raise ValueError(f"at most {RULES_PER_RULESET} rules per ruleset, got {len(rules)}")
+    definition: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for number, rule in enumerate(rules):
+        name = f"r{number}"
+        names[name] = rule.id
+        # The positive `kind` guard first: a rule of negations alone matches the engine's state fact.
+        expression = {"$and": [{"kind": rule.scope}, compile_condition(rule.condition)]}
+        definition[name] = {"all": [{"m": expression}]}
+    definition[SEEN] = {"all": [{"m": {"$ex": {"kind": 1}}}]}
+    return definition, names
+
+
+class DurableEngine:
+    name = "durable"
+
+    def __init__(self, rules: Sequence[RuleSpec]):
+        self._shards: list[tuple[int, dict[str, str]]] = []
+        for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
+            definition, names = compile_ruleset(rules[start : start + RULES_PER_RULESET])
+            handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
+            self._shards.append((handle, names))
+
+    def evaluate(self, facts: Sequence[dict[str, Any]]) -> list[Hit]:
+        if not facts:
+            return []
+        payload = json.dumps(facts)
+        expected = {fact["id"] for fact in facts}
+        if len(expected) != len(facts):
+            raise ValueError("fact ids must be unique within a batch")
+        hits: list[Hit] = []
+        with _lock:
+            for handle, names in self._shards:
+                seen = self._run_shard(handle, names, payload, hits)
+                if seen != expected:
+                    missing = sorted(expected - seen)[:5]
+                    raise RuntimeError(f"durable_rules did not see facts {missing}: findings would be lost")
+        return hits
+
+    @staticmethod
+    def _run_shard(handle: int, names: dict[str, str], payload: str, hits: list[Hit]) -> set[str]:
+        seen: set[str] = set()
+        state_handle = None
+        try:
+            result = _engine.assert_facts(handle, payload)
+            state_handle = result[1]
+            started = _engine.start_action_for_state(handle, state_handle)
+            message = started[1] if started else None
+            while message:
+                for name, matched in json.loads(message).items():
+                    fact_id = matched["m"]["id"]
+                    if name == SEEN:
+                        seen.add(fact_id)
+                    else:
+                        hits.append((names[name], fact_id))
+                message = _engine.complete_and_start_action(handle, state_handle)
+        except BaseException:
+            if state_handle is not None:
+                try:
+                    _engine.abandon_action(handle, state_handle)  # else the state stays locked for 30 s
+                except Exception:  # noqa: BLE001 - nothing was in flight
+                    pass
+            raise
+        finally:
+            _engine.retract_facts(handle, payload)
+        return seen

@@ -1,0 +1,280 @@
+"""Turn a Claim into the flat facts the rule engines see: one claim fact plus one fact per service line.
+
+Everything a rule needs that is not a plain comparison is computed here, once, in Python: code-set
+membership, counts, "any other payer is an auto carrier", money as integer cents. Facts hold only
+strings, integers and booleans (never floats, never Decimal strings: durable_rules compares
+``"939.41" > 2500`` as text). A fact whose value is unknown is left out, and every comparison on a
+missing fact is false in both engines.
+
+Line facts carry a copy of the claim fact (durable_rules joins are unsafe), with their own keys
+prefixed ``line_``. Fact names are validated against ``FACTS`` when a rule loads, so a typo in a
+rule file is an error, not a rule that never fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable
+
+from scrubber import codesets
+from scrubber.model import Claim, ServiceLine
+
+# SBR01 payer responsibility order: a payer's prior payers are the ones before it here.
+PAYER_ORDER = "PSTABCDEFGH"
+SECONDARY_SEQUENCES = tuple(PAYER_ORDER[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    name: str
+    type: type  # str, int or bool
+    scope: str  # "claim" (on claim and line facts) or "line" (line facts only)
+    description: str
+    element: str  # the X12 element(s) it comes from
+
+
+def _claim(name: str, kind: type, description: str, element: str) -> FactSpec:
+    return FactSpec(name, kind, "claim", description, element)
+
+
+def _line(name: str, kind: type, description: str, element: str) -> FactSpec:
+    return FactSpec(name, kind, "line", description, element)
+
+
+_SPECS = [
+    _claim("kind", str, "'claim' or 'line'", "-"),
+    _claim("claim_id", str, "patient control number", "CLM01"),
+    _claim("payer_sequence", str, "payer responsibility sequence of the destination payer", "2000B SBR01"),
+    _claim("payer_insurance_type", str, "insurance type when Medicare is not primary", "2000B SBR05"),
+    _claim("payer_filing_indicator", str, "claim filing indicator (MB, MC, AM, CI, ...)", "2000B SBR09"),
+    _claim("payer_id", str, "destination payer id", "2010BB NM109"),
+    _claim("payer_is_secondary_or_later", bool, "SBR01 is S, T or A-H", "2000B SBR01"),
+    _claim("assignment", str, "provider accepts assignment (A, B, C)", "CLM07"),
+    _claim("benefits_assignment", str, "benefits assignment certification (Y, N, W)", "CLM08"),
+    _claim("frequency", str, "claim frequency (1 original, 7 replacement, 8 void)", "CLM05-3"),
+    _claim("place_of_service", str, "place of service", "CLM05-1"),
+    _claim("charge_cents", int, "total claim charge in cents", "CLM02"),
+    _claim("line_charge_total_cents", int, "sum of the line charges in cents", "SV102"),
+    _claim("line_count", int, "number of service lines", "LX"),
+    _claim("diagnosis_count", int, "number of diagnosis codes", "HI"),
+    _claim("related_cause_auto_accident", bool, "CLM11 holds AA", "CLM11-1..3"),
+    _claim("related_cause_employment", bool, "CLM11 holds EM", "CLM11-1..3"),
+    _claim("related_cause_other_accident", bool, "CLM11 holds OA", "CLM11-1..3"),
+    _claim("accident_state", str, "auto accident state", "CLM11-4"),
+    _claim("has_accident_date", bool, "an accident date is present", "DTP*439"),
+    _claim("has_traffic_accident_diagnosis", bool, "an ICD-10-CM external-cause code for a traffic accident", "HI"),
+    _claim("patient_state", str, "state of the patient (2010CA), else the subscriber (2010BA)", "N402"),
+    _claim("effective_accident_state", str, "CLM11-4, else the patient's state", "CLM11-4 / N402"),
+    _claim(
+        "accident_state_is_no_fault_or_pip",
+        bool,
+        "the effective accident state has no-fault or compulsory PIP auto insurance",
+        "CLM11-4 / N402",
+    ),
+    _claim("has_auto_other_payer", bool, "an other payer files as automobile medical (AM)", "2320 SBR09"),
+    _claim("has_medicaid_other_payer", bool, "an other payer is Medicaid (MC): dual eligible", "2320 SBR09"),
+    _claim("other_payer_count", int, "number of 2320 loops", "2320"),
+    _claim("prior_payer_count", int, "other payers ahead of the destination payer", "2320 SBR01"),
+    _claim("prior_payers_without_paid_amount", int, "prior payers with no AMT*D", "2320 AMT*D"),
+    _claim(
+        "prior_payers_without_adjudication_date",
+        int,
+        "prior payers with no DTP*573 at claim level (2330B) nor on every line (2430)",
+        "2330B/2430 DTP*573",
+    ),
+    _claim("prior_payer_claim_adjustment_count", int, "CAS triples of prior payers at claim level", "2320 CAS"),
+    _claim("lines_without_prior_adjudication", int, "lines with no 2430 from a prior payer", "2430 SVD"),
+    _claim("has_prior_auth", bool, "a prior authorization number at claim level", "2300 REF*G1"),
+    _claim("has_payer_claim_number", bool, "the payer's claim number is present", "2300 REF*F8"),
+    _claim(
+        "rendering_must_accept_assignment",
+        bool,
+        "claim-level rendering provider's taxonomy is a practitioner who must accept Medicare assignment",
+        "2310B PRV03",
+    ),
+    _claim("has_clinical_lab_line", bool, "a line is a clinical lab service", "SV101-2"),
+    _claim("has_mandatory_assignment_line", bool, "a line is a Medicare mandatory-assignment service", "SV101-2"),
+    _claim(
+        "has_non_lab_mandatory_assignment_line",
+        bool,
+        "a line is an ambulance or Part B drug service",
+        "SV101-2",
+    ),
+    _line("line_number", int, "service line number", "LX01"),
+    _line("line_procedure", str, "procedure code", "SV101-2"),
+    _line("line_modifiers", str, "modifiers joined with ':'", "SV101-3..6"),
+    _line("line_charge_cents", int, "line charge in cents", "SV102"),
+    _line("line_is_clinical_lab", bool, "clinical lab CPT 80047-89398", "SV101-2"),
+    _line("line_is_ambulance", bool, "ambulance HCPCS A0021-A0999", "SV101-2"),
+    _line("line_is_part_b_drug", bool, "Part B drug or biological HCPCS", "SV101-2"),
+    _line("line_is_mandatory_assignment_service", bool, "lab, ambulance or Part B drug", "SV101-2"),
+    _line("line_is_psychiatric", bool, "psychiatric CPT 90785-90899", "SV101-2"),
+    _line("line_has_prior_adjudication", bool, "a 2430 SVD from a prior payer", "2430 SVD"),
+    _line(
+        "line_rendering_must_accept_assignment",
+        bool,
+        "line (2420A) or claim (2310B) rendering taxonomy must accept Medicare assignment",
+        "2420A/2310B PRV03",
+    ),
+    _line("line_has_prior_auth", bool, "prior authorization at line or claim level", "REF*G1"),
+    _line("line_max_diagnosis_pointer", int, "highest diagnosis pointer on the line", "SV107"),
+]
+
+FACTS: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}
+
+
+def cents(amount: Decimal) -> int:
+    """Money as integer cents (rounded half-up at the third decimal, as payers round)."""
+    return int((amount * 100).to_integral_value(rounding="ROUND_HALF_UP"))
+
+
+def _prior_sequences(sequence: str | None) -> str:
+    if not sequence or sequence not in PAYER_ORDER:
+        return ""
+    return PAYER_ORDER[: PAYER_ORDER.index(sequence)]
+
+
+def claim_fact(claim: Claim, fact_id: str) -> dict[str, Any]:
+    """The claim-level fact; ``fact_id`` must be unique within one engine batch."""
+    payer = claim.payer
+    fact: dict[str, Any] = {"id": fact_id, "kind": "claim", "claim_id": claim.claim_id}
+
+    def put(name: str, value: Any) -> None:
+        if value is not None and value != "":
+            fact[name] = value
+
+    put("payer_sequence", payer.sequence)
+    put("payer_insurance_type", payer.insurance_type)
+    put("payer_filing_indicator", payer.filing_indicator)
+    put("payer_id", payer.payer_id)
+    fact["payer_is_secondary_or_later"] = payer.sequence in SECONDARY_SEQUENCES
+    put("assignment", claim.assignment)
+    put("benefits_assignment", claim.benefits_assignment)
+    put("frequency", claim.frequency)
+    put("place_of_service", claim.place_of_service)
+    fact["charge_cents"] = cents(claim.total_charge)
+    fact["line_charge_total_cents"] = sum(cents(line.charge) for line in claim.lines)
+    fact["line_count"] = len(claim.lines)
+    fact["diagnosis_count"] = len(claim.diagnoses)
+
+    causes = claim.related_causes
+    fact["related_cause_auto_accident"] = "AA" in causes
+    fact["related_cause_employment"] = "EM" in causes
+    fact["related_cause_other_accident"] = "OA" in causes
+    put("accident_state", claim.accident_state)
+    fact["has_accident_date"] = claim.accident_date is not None
+    fact["has_traffic_accident_diagnosis"] = any(
+        codesets.is_traffic_accident_code(diagnosis.code)
+        for diagnosis in claim.diagnoses
+        if diagnosis.qualifier in ("ABK", "ABF")
+    )
+    patient_state = claim.patient_state
+    put("patient_state", patient_state)
+    effective_state = claim.accident_state or patient_state
+    put("effective_accident_state", effective_state)
+    fact["accident_state_is_no_fault_or_pip"] = bool(
+        effective_state and codesets.is_no_fault_or_pip_state(effective_state)
+    )
+
+    other_payers = claim.other_payers
+    fact["has_auto_other_payer"] = any(
+        other.filing_indicator in codesets.AUTO_FILING_INDICATORS for other in other_payers
+    )
+    fact["has_medicaid_other_payer"] = any(
+        other.filing_indicator in codesets.MEDICAID_FILING_INDICATORS for other in other_payers
+    )
+    fact["other_payer_count"] = len(other_payers)
+    prior_sequences = _prior_sequences(payer.sequence)
+    prior = [other for other in other_payers if other.sequence and other.sequence in prior_sequences]
+    prior_ids = {other.payer_id for other in prior}
+    fact["prior_payer_count"] = len(prior)
+    fact["prior_payers_without_paid_amount"] = sum(1 for other in prior if other.paid is None)
+    fact["prior_payers_without_adjudication_date"] = sum(
+        1 for other in prior if not _has_adjudication_date(claim, other.adjudication_date, other.payer_id)
+    )
+    fact["prior_payer_claim_adjustment_count"] = sum(len(other.adjustments) for other in prior)
+    fact["lines_without_prior_adjudication"] = sum(
+        1 for line in claim.lines if not _line_adjudicated_by(line, prior_ids)
+    )
+    fact["has_prior_auth"] = claim.prior_auth is not None
+    fact["has_payer_claim_number"] = claim.payer_claim_number is not None
+
+    rendering = claim.rendering_provider
+    fact["rendering_must_accept_assignment"] = bool(
+        rendering and rendering.taxonomy and codesets.is_mandatory_assignment_practitioner(rendering.taxonomy)
+    )
+    procedures = [line.procedure for line in claim.lines]
+    fact["has_clinical_lab_line"] = any(codesets.is_clinical_lab(code) for code in procedures)
+    fact["has_mandatory_assignment_line"] = any(
+        codesets.is_mandatory_assignment_service(code) for code in procedures
+    )
+    fact["has_non_lab_mandatory_assignment_line"] = any(
+        codesets.is_ambulance(code) or codesets.is_part_b_drug(code) for code in procedures
+    )
+    return fact
+
+
+def _has_adjudication_date(claim: Claim, claim_level_date: Any, payer_id: str | None) -> bool:
+    """DTP*573 sits at claim level (2330B) or on the lines (2430), one level, not both."""
+    if claim_level_date is not None:
+        return True
+    line_dates = [
+        adjudication.adjudication_date
+        for line in claim.lines
+        for adjudication in line.adjudications
+        if adjudication.payer_id == payer_id
+    ]
+    return bool(line_dates) and all(date is not None for date in line_dates)
+
+
+def _line_adjudicated_by(line: ServiceLine, payer_ids: set[str | None]) -> bool:
+    return any(adjudication.payer_id in payer_ids for adjudication in line.adjudications)
+
+
+def line_fact(claim: Claim, line: ServiceLine, header: dict[str, Any], fact_id: str, prior_ids: set) -> dict[str, Any]:
+    """A line fact: the claim header plus the line's own ``line_*`` keys."""
+    fact = dict(header)
+    fact["id"] = fact_id
+    fact["kind"] = "line"
+    procedure = line.procedure
+    fact["line_number"] = line.number
+    fact["line_procedure"] = procedure
+    if line.modifiers:
+        fact["line_modifiers"] = ":".join(line.modifiers)
+    fact["line_charge_cents"] = cents(line.charge)
+    is_lab = codesets.is_clinical_lab(procedure)
+    is_ambulance = codesets.is_ambulance(procedure)
+    is_drug = codesets.is_part_b_drug(procedure)
+    fact["line_is_clinical_lab"] = is_lab
+    fact["line_is_ambulance"] = is_ambulance
+    fact["line_is_part_b_drug"] = is_drug
+    fact["line_is_mandatory_assignment_service"] = is_lab or is_ambulance or is_drug
+    fact["line_is_psychiatric"] = codesets.is_psychiatric(procedure)
+    fact["line_has_prior_adjudication"] = _line_adjudicated_by(line, prior_ids)
+    rendering = line.rendering_provider if line.rendering_provider and line.rendering_provider.taxonomy else None
+    if rendering is not None:
+        fact["line_rendering_must_accept_assignment"] = codesets.is_mandatory_assignment_practitioner(
+            rendering.taxonomy or ""
+        )
+    else:
+        fact["line_rendering_must_accept_assignment"] = header["rendering_must_accept_assignment"]
+    fact["line_has_prior_auth"] = line.prior_auth is not None or claim.prior_auth is not None
+    if line.diagnosis_pointers:
+        fact["line_max_diagnosis_pointer"] = max(line.diagnosis_pointers)
+    return fact
+
+
+def claim_facts(claim: Claim, key: str) -> list[dict[str, Any]]:
+    """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position)."""
+    header = claim_fact(claim, key)
+    prior_sequences = _prior_sequences(claim.payer.sequence)
+    prior_ids = {other.payer_id for other in claim.other_payers if other.sequence and other.sequence in prior_sequences}
+    facts = [header]
+    for position, line in enumerate(claim.lines):
+        facts.append(line_fact(claim, line, header, f"{key}.{position}", prior_ids))
+    return facts
+
+
+def describe() -> Iterable[FactSpec]:
+    return iter(_SPECS)

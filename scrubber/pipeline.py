@@ -1,0 +1,91 @@
+"""Claims in, results out: facts → engine → findings, in batches, in input order."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Sequence
+
+from scrubber.engine import Engine
+from scrubber.facts import claim_facts
+from scrubber.findings import ClaimResult, Finding, locate
+from scrubber.model import Claim, ParseIssue
+from scrubber.rules.spec import RuleSpec, render
+
+BATCH_SIZE = 256
+
+
+class Scrubber:
+    """Rules plus an engine; ``run`` turns a stream of ``Claim | ParseIssue`` into results."""
+
+    def __init__(self, rules: Sequence[RuleSpec], engine: Engine, batch_size: int = BATCH_SIZE):
+        self.rules = {rule.id: rule for rule in rules}
+        self.engine = engine
+        self.batch_size = batch_size
+
+    def run(self, items: Iterable[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
+        """Yield a ClaimResult for every claim (readable or not), in input order, plus every ParseIssue."""
+        pending: list[Claim | ParseIssue] = []
+        claims = 0
+        for item in items:
+            pending.append(item)
+            if isinstance(item, Claim):
+                claims += 1
+                if claims == self.batch_size:
+                    yield from self._flush(pending)
+                    pending, claims = [], 0
+        yield from self._flush(pending)
+
+    def check(self, claims: Sequence[Claim]) -> list[list[Finding]]:
+        """Findings for each claim, in order."""
+        facts = []
+        for position, claim in enumerate(claims):
+            facts.extend(claim_facts(claim, str(position)))
+        by_claim: list[list[tuple[str, str]]] = [[] for _ in claims]
+        for rule_id, fact_id in self.engine.evaluate(facts):
+            claim_key, _, line_key = fact_id.partition(".")
+            by_claim[int(claim_key)].append((rule_id, line_key))
+        facts_by_id = {fact["id"]: fact for fact in facts}
+        results = []
+        for position, (claim, hits) in enumerate(zip(claims, by_claim)):
+            findings = [
+                self._finding(claim, rule_id, line_key, facts_by_id[f"{position}.{line_key}" if line_key else str(position)])
+                for rule_id, line_key in hits
+            ]
+            findings.sort(key=_finding_order)
+            results.append(findings)
+        return results
+
+    def _flush(self, pending: list[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
+        claims = [item for item in pending if isinstance(item, Claim)]
+        findings = iter(self.check(claims)) if claims else iter(())
+        for item in pending:
+            if isinstance(item, Claim):
+                yield ClaimResult.for_claim(item, next(findings))
+            else:
+                if item.unreadable_claim:
+                    yield ClaimResult.unreadable(item)
+                yield item
+
+    def _finding(self, claim: Claim, rule_id: str, line_key: str, fact: dict) -> Finding:
+        rule = self.rules[rule_id]
+        line = claim.lines[int(line_key)] if line_key else None
+        return Finding(
+            rule=rule.id,
+            name=rule.name,
+            carc=rule.carc,
+            rarc=tuple(rule.rarc),
+            remit_codes=tuple(rule.remit_codes),
+            severity=rule.severity,
+            line=line.number if line is not None else None,
+            element=rule.element,
+            segment=locate(claim, line, rule.element),
+            message=render(rule.message, fact),
+            fix=render(rule.fix, fact),
+            sources=tuple(rule.sources),
+        )
+
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _finding_order(finding: Finding) -> tuple:
+    return (finding.line or 0, _SEVERITY_ORDER.get(finding.severity, 3), finding.rule)

@@ -1,0 +1,124 @@
+"""Run the inline cases of rule files: each case is a small claim and the verdict the rule must give.
+
+A case's ``claim`` holds only what differs from ``BASE_CLAIM``: mappings merge, lists replace, and each
+entry of ``lines``, ``other_payers`` and a line's ``adjudications`` is merged over its own base, so
+a case reads like the billing situation it shows.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
+
+from pydantic import ValidationError
+
+from scrubber.engine import make_engine
+from scrubber.model import Claim
+from scrubber.pipeline import Scrubber
+from scrubber.rules.spec import RuleCase, RuleSpec
+
+BASE_CLAIM: dict[str, Any] = {
+    "claim_id": "CASE-1",
+    "place_of_service": "11",
+    "frequency": "1",
+    "assignment": "A",
+    "benefits_assignment": "Y",
+    "batch_date": "2026-01-15",
+    "payer": {"sequence": "P", "filing_indicator": "CI", "payer_id": "PAYER1", "name": "TEST PAYER"},
+    "subscriber": {"last_name": "DOE", "first_name": "JANE", "member_id": "M123", "state": "CA"},
+    "diagnoses": [{"code": "J449", "qualifier": "ABK"}],
+    "billing_provider": {"npi": "1234567893"},
+}
+BASE_LINE: dict[str, Any] = {
+    "procedure": "99213",
+    "charge": "100",
+    "units": "1",
+    "diagnosis_pointers": [1],
+    "service_date": "2026-01-10",
+}
+BASE_OTHER_PAYER: dict[str, Any] = {
+    "sequence": "P",
+    "filing_indicator": "CI",
+    "payer_id": "PRIOR1",
+    "name": "PRIOR PAYER",
+    "paid": "80",
+    "adjudication_date": "2026-01-12",
+}
+BASE_ADJUDICATION: dict[str, Any] = {"payer_id": "PRIOR1", "paid": "80"}
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def build_case_claim(overrides: dict[str, Any]) -> Claim:
+    """The claim a case describes (raises pydantic's ValidationError when the case is malformed)."""
+    data = _merge(BASE_CLAIM, {k: v for k, v in overrides.items() if k not in ("lines", "other_payers")})
+    lines = []
+    for number, line in enumerate(overrides.get("lines", [{}]), start=1):
+        merged = _merge({**BASE_LINE, "number": number}, {k: v for k, v in line.items() if k != "adjudications"})
+        merged["adjudications"] = [
+            _merge({**BASE_ADJUDICATION, "procedure": merged["procedure"]}, adjudication)
+            for adjudication in line.get("adjudications", [])
+        ]
+        lines.append(merged)
+    data["lines"] = lines
+    data["other_payers"] = [_merge(BASE_OTHER_PAYER, other) for other in overrides.get("other_payers", [])]
+    data.setdefault("total_charge", str(sum(Decimal(str(line["charge"])) for line in lines)))
+    return Claim.model_validate(data)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    rule: str
+    case: str
+    expect: str
+    engine: str
+    passed: bool
+    detail: str
+    file: str | None = None
+
+
+def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
+    try:
+        claim = build_case_claim(case.claim)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
+                          f"case claim is malformed at {where}: {problem['msg']}", rule.file)
+    findings = [finding for finding in scrubber.check([claim])[0] if finding.rule == rule.id]
+    if case.expect == "flag":
+        if not findings:
+            return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
+                              "expected the rule to flag, it did not", rule.file)
+        if case.lines is not None:
+            flagged = sorted({finding.line for finding in findings if finding.line is not None})
+            if flagged != sorted(case.lines):
+                return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
+                                  f"expected lines {sorted(case.lines)} to flag, got {flagged}", rule.file)
+        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True,
+                          findings[0].message, rule.file)
+    if findings:
+        where = ", ".join(f"line {f.line}" if f.line else "claim" for f in findings)
+        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
+                          f"expected no finding, the rule flagged ({where}): {findings[0].message}", rule.file)
+    return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True, "no finding", rule.file)
+
+
+def run_rule_cases(rules: Sequence[RuleSpec], engines: Iterable[str] = ("durable", "python")) -> list[CaseResult]:
+    """Every case of every rule, each rule alone in its engine (so other rules cannot mask it)."""
+    results = []
+    for engine_name in engines:
+        for rule in rules:
+            scrubber = Scrubber([rule], make_engine([rule], engine_name))
+            results.extend(run_case(rule, case, scrubber) for case in rule.cases)
+    return results
