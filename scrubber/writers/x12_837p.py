@@ -29,12 +29,13 @@ For a batch sharing one batch date and implementation this is one ST per call.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TextIO
 
-from scrubber.model import Adjustment, Claim, LineAdjudication, OtherPayer, Party, Provider, ServiceLine
+from scrubber.model import Adjustment, Claim, LineAdjudication, OtherPayer, Party, Payer, Provider, ServiceLine
 
 __all__ = ["format_decimal", "write", "write_to"]
 
@@ -51,35 +52,40 @@ _CITY, _ZIP = "ANYTOWN", "12345"
 _TAX_ID = "123456789"
 _MAX_CAS_TRIPLES = 6
 _MAX_HI_CODES = 12
-_CHUNK = 1 << 16
+_CHUNK_SEGMENTS = 2000  # segments per fp.write (about 50 kB)
 
 
 def format_decimal(value: Decimal | int) -> str:
     """Canonical X12 number: no exponent, no trailing zeros after the point (``43``, ``21.04``)."""
-    d = Decimal(value)
+    d = value if isinstance(value, Decimal) else Decimal(value)
     if not d.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
-    if d == 0:
+    if not d:
         return "0"
-    text = format(d.normalize(), "f")
+    text = str(d)
+    if "E" in text:
+        return format(d.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(value: dt.date) -> str:
     return value.strftime("%Y%m%d")
 
 
 def _seg(*elements: str | None) -> str:
     """One segment without its terminator; ``None`` becomes empty, trailing empties are dropped."""
-    parts = ["" if e is None else e for e in elements]
-    while parts and parts[-1] == "":
+    parts = [e or "" for e in elements]  # every element is a str or None
+    while not parts[-1]:
         parts.pop()
     return ELEMENT.join(parts)
 
 
 def _composite(*components: str | None) -> str:
-    parts = ["" if c is None else c for c in components]
-    while parts and parts[-1] == "":
+    parts = [c or "" for c in components]
+    while parts and not parts[-1]:
         parts.pop()
     return COMPONENT.join(parts)
 
@@ -130,8 +136,10 @@ def _isa(sender: str, receiver: str, when: dt.datetime, control_number: int, usa
     )
 
 
-def _cas(adjustments: Iterable[Adjustment]) -> Iterator[str]:
+def _cas(out: list[str], adjustments: tuple[Adjustment, ...]) -> None:
     """CAS segments: one per group code (in order of first appearance), at most 6 triples each."""
+    if not adjustments:
+        return
     groups: dict[str, list[Adjustment]] = {}
     for adj in adjustments:
         groups.setdefault(adj.group, []).append(adj)
@@ -140,7 +148,7 @@ def _cas(adjustments: Iterable[Adjustment]) -> Iterator[str]:
             elements: list[str | None] = ["CAS", group]
             for adj in adjs[start : start + _MAX_CAS_TRIPLES]:
                 elements += [adj.reason, format_decimal(adj.amount), _num(adj.quantity)]
-            yield _seg(*elements)
+            out.append(_seg(*elements))
 
 
 def _party_name(code: str, party: Party, with_id: bool) -> str:
@@ -149,85 +157,92 @@ def _party_name(code: str, party: Party, with_id: bool) -> str:
     return _seg("NM1", code, "1", party.last_name, party.first_name)
 
 
-def _party_details(party: Party) -> Iterator[str]:
+def _party_details(out: list[str], party: Party) -> None:
     if party.state is not None:
-        yield _ADDRESS
-        yield _seg("N4", _CITY, party.state, _ZIP)
+        out.append(_ADDRESS)
+        out.append(_seg("N4", _CITY, party.state, _ZIP))
     if party.birth_date is not None:
-        yield _seg("DMG", "D8", _date(party.birth_date), "U")
+        out.append(_seg("DMG", "D8", _date(party.birth_date), "U"))
 
 
-def _provider(code: str, provider: Provider) -> Iterator[str]:
+def _provider(out: list[str], code: str, provider: Provider) -> None:
     if provider.npi is not None:
-        yield _seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST, None, None, None, "XX", provider.npi)
+        out.append(_seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST, None, None, None, "XX", provider.npi))
     else:
-        yield _seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST)
+        out.append(_seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST))
     if provider.taxonomy is not None:
-        yield _seg("PRV", "PE", "PXC", provider.taxonomy)
+        out.append(_seg("PRV", "PE", "PXC", provider.taxonomy))
 
 
-def _billing(tx: _Transaction, claim: Claim) -> Iterator[str]:
+def _billing(out: list[str], tx: _Transaction, claim: Claim) -> None:
     tx.hl += 1
     provider = claim.billing_provider or Provider()
-    yield _seg("HL", str(tx.hl), None, "20", "1")
+    out.append(_seg("HL", str(tx.hl), None, "20", "1"))
     if provider.taxonomy is not None:
-        yield _seg("PRV", "BI", "PXC", provider.taxonomy)
+        out.append(_seg("PRV", "BI", "PXC", provider.taxonomy))
     if provider.npi is not None:
-        yield _seg("NM1", "85", "2", _BILLING_NAME, None, None, None, None, "XX", provider.npi)
+        out.append(_seg("NM1", "85", "2", _BILLING_NAME, None, None, None, None, "XX", provider.npi))
     else:
-        yield _seg("NM1", "85", "2", _BILLING_NAME)
-    yield _ADDRESS
-    yield _seg("N4", _CITY, claim.billing_state or "", _ZIP)
-    yield _seg("REF", "EI", _TAX_ID)
+        out.append(_seg("NM1", "85", "2", _BILLING_NAME))
+    out.append(_ADDRESS)
+    out.append(_seg("N4", _CITY, claim.billing_state, _ZIP))
+    out.append(_seg("REF", "EI", _TAX_ID))
 
 
-def _other_payer(claim: Claim, other: OtherPayer) -> Iterator[str]:
-    yield _seg("SBR", other.sequence, "18", None, None, other.insurance_type, None, None, None, other.filing_indicator)
-    yield from _cas(other.adjustments)
+def _payer_name(payer: Payer | OtherPayer) -> str:
+    if payer.payer_id is not None:
+        return _seg("NM1", "PR", "2", payer.name, None, None, None, None, "PI", payer.payer_id)
+    return _seg("NM1", "PR", "2", payer.name)
+
+
+def _other_payer(out: list[str], claim: Claim, other: OtherPayer) -> None:
+    out.append(
+        _seg("SBR", other.sequence, "18", None, None, other.insurance_type, None, None, None, other.filing_indicator)
+    )
+    _cas(out, other.adjustments)
     if other.paid is not None:
-        yield _seg("AMT", "D", format_decimal(other.paid))
-    yield "OI***Y*P**Y"
-    yield _party_name("IL", claim.subscriber, with_id=True)
-    if other.payer_id is not None:
-        yield _seg("NM1", "PR", "2", other.name, None, None, None, None, "PI", other.payer_id)
-    else:
-        yield _seg("NM1", "PR", "2", other.name)
+        out.append(_seg("AMT", "D", format_decimal(other.paid)))
+    out.append("OI***Y*P**Y")
+    out.append(_party_name("IL", claim.subscriber, with_id=True))
+    out.append(_payer_name(other))
     if other.adjudication_date is not None:
-        yield _seg("DTP", "573", "D8", _date(other.adjudication_date))
+        out.append(_seg("DTP", "573", "D8", _date(other.adjudication_date)))
 
 
-def _adjudication(line_adj: LineAdjudication) -> Iterator[str]:
+def _adjudication(out: list[str], line_adj: LineAdjudication) -> None:
     procedure = None if line_adj.procedure is None else _composite("HC", line_adj.procedure)
-    yield _seg("SVD", line_adj.payer_id, _num(line_adj.paid), procedure, None, _num(line_adj.units))
-    yield from _cas(line_adj.adjustments)
+    out.append(_seg("SVD", line_adj.payer_id, _num(line_adj.paid), procedure, None, _num(line_adj.units)))
+    _cas(out, line_adj.adjustments)
     if line_adj.adjudication_date is not None:
-        yield _seg("DTP", "573", "D8", _date(line_adj.adjudication_date))
+        out.append(_seg("DTP", "573", "D8", _date(line_adj.adjudication_date)))
 
 
-def _line(line: ServiceLine) -> Iterator[str]:
-    yield _seg("LX", str(line.number))
+def _line(out: list[str], line: ServiceLine) -> None:
     if len(line.modifiers) > 4:
         raise ValueError(f"line {line.number}: SV101 holds at most 4 modifiers, got {len(line.modifiers)}")
     if len(line.diagnosis_pointers) > 4:
-        raise ValueError(f"line {line.number}: SV107 holds at most 4 pointers")
-    yield _seg(
-        "SV1",
-        _composite(line.qualifier, line.procedure, *line.modifiers),
-        format_decimal(line.charge),
-        line.unit_basis,
-        _num(line.units),
-        line.place_of_service,
-        None,
-        COMPONENT.join(str(p) for p in line.diagnosis_pointers),
+        raise ValueError(f"line {line.number}: SV107 holds at most 4 diagnosis pointers")
+    out.append(_seg("LX", str(line.number)))
+    out.append(
+        _seg(
+            "SV1",
+            _composite(line.qualifier, line.procedure, *line.modifiers),
+            format_decimal(line.charge),
+            line.unit_basis,
+            _num(line.units),
+            line.place_of_service,
+            None,
+            COMPONENT.join([str(p) for p in line.diagnosis_pointers]),
+        )
     )
     if line.service_date is not None:
-        yield _seg("DTP", "472", "D8", _date(line.service_date))
+        out.append(_seg("DTP", "472", "D8", _date(line.service_date)))
     if line.prior_auth is not None:
-        yield _seg("REF", "G1", line.prior_auth)
+        out.append(_seg("REF", "G1", line.prior_auth))
     if line.rendering_provider is not None:
-        yield from _provider("82", line.rendering_provider)
+        _provider(out, "82", line.rendering_provider)
     for line_adj in line.adjudications:
-        yield from _adjudication(line_adj)
+        _adjudication(out, line_adj)
 
 
 def _clm(claim: Claim) -> str:
@@ -235,10 +250,13 @@ def _clm(claim: Claim) -> str:
         clm05 = None
     else:
         clm05 = _composite(claim.place_of_service, "B", claim.frequency)
-    causes = list(claim.related_causes)
+    causes = claim.related_causes
     if len(causes) > 3:
         raise ValueError(f"claim {claim.claim_id}: CLM11 holds at most 3 related causes")
-    clm11 = _composite(*causes, *[None] * (3 - len(causes)), claim.accident_state)
+    if causes or claim.accident_state is not None:
+        clm11 = _composite(*causes, *[None] * (3 - len(causes)), claim.accident_state)
+    else:
+        clm11 = None
     return _seg(
         "CLM",
         claim.claim_id,
@@ -255,60 +273,61 @@ def _clm(claim: Claim) -> str:
     )
 
 
-def _claim(tx: _Transaction, claim: Claim) -> Iterator[str]:
-    billing_key = (claim.billing_provider, claim.billing_state)
+def _claim(out: list[str], tx: _Transaction, claim: Claim) -> None:
+    """Append the segments of one claim: a billing provider HL when it changed, 2000B, 2000C, 2300."""
+    billing = claim.billing_provider
+    billing_key = ((billing.npi, billing.taxonomy) if billing is not None else None, claim.billing_state)
     if billing_key != tx.billing_key:
         tx.billing_key = billing_key
-        yield from _billing(tx, claim)
+        _billing(out, tx, claim)
         tx.billing_hl = tx.hl
-    # 2000B subscriber
+    # 2000B subscriber, 2010BA, 2010BB
     tx.hl += 1
     subscriber_hl = tx.hl
-    has_patient = claim.patient is not None
+    patient = claim.patient
     payer = claim.payer
-    yield _seg("HL", str(subscriber_hl), str(tx.billing_hl), "22", "1" if has_patient else "0")
-    yield _seg(
-        "SBR",
-        payer.sequence,
-        None if has_patient else "18",
-        None,
-        None,
-        payer.insurance_type,
-        None,
-        None,
-        None,
-        payer.filing_indicator,
+    out.append(_seg("HL", str(subscriber_hl), str(tx.billing_hl), "22", "0" if patient is None else "1"))
+    out.append(
+        _seg(
+            "SBR",
+            payer.sequence,
+            "18" if patient is None else None,
+            None,
+            None,
+            payer.insurance_type,
+            None,
+            None,
+            None,
+            payer.filing_indicator,
+        )
     )
-    yield _party_name("IL", claim.subscriber, with_id=True)
-    yield from _party_details(claim.subscriber)
-    if payer.payer_id is not None:
-        yield _seg("NM1", "PR", "2", payer.name, None, None, None, None, "PI", payer.payer_id)
-    else:
-        yield _seg("NM1", "PR", "2", payer.name)
-    # 2000C patient
-    if claim.patient is not None:
+    out.append(_party_name("IL", claim.subscriber, with_id=True))
+    _party_details(out, claim.subscriber)
+    out.append(_payer_name(payer))
+    # 2000C patient, 2010CA
+    if patient is not None:
         tx.hl += 1
-        yield _seg("HL", str(tx.hl), str(subscriber_hl), "23", "0")
-        yield _seg("PAT", claim.patient.relationship)
-        yield _party_name("QC", claim.patient, with_id=False)
-        yield from _party_details(claim.patient)
-    # 2300 claim
-    yield _clm(claim)
+        out.append(_seg("HL", str(tx.hl), str(subscriber_hl), "23", "0"))
+        out.append(_seg("PAT", patient.relationship))
+        out.append(_party_name("QC", patient, with_id=False))
+        _party_details(out, patient)
+    # 2300 claim, 2310B, 2320/2330, 2400
+    out.append(_clm(claim))
     if claim.accident_date is not None:
-        yield _seg("DTP", "439", "D8", _date(claim.accident_date))
+        out.append(_seg("DTP", "439", "D8", _date(claim.accident_date)))
     if claim.prior_auth is not None:
-        yield _seg("REF", "G1", claim.prior_auth)
+        out.append(_seg("REF", "G1", claim.prior_auth))
     if claim.payer_claim_number is not None:
-        yield _seg("REF", "F8", claim.payer_claim_number)
+        out.append(_seg("REF", "F8", claim.payer_claim_number))
     diagnoses = claim.diagnoses
     for start in range(0, len(diagnoses), _MAX_HI_CODES):
-        yield _seg("HI", *(_composite(d.qualifier, d.code) for d in diagnoses[start : start + _MAX_HI_CODES]))
+        out.append(_seg("HI", *[_composite(d.qualifier, d.code) for d in diagnoses[start : start + _MAX_HI_CODES]]))
     if claim.rendering_provider is not None:
-        yield from _provider("82", claim.rendering_provider)
+        _provider(out, "82", claim.rendering_provider)
     for other in claim.other_payers:
-        yield from _other_payer(claim, other)
+        _other_payer(out, claim, other)
     for line in claim.lines:
-        yield from _line(line)
+        _line(out, line)
 
 
 def _as_datetime(date: dt.date | dt.datetime | None) -> dt.datetime:
@@ -319,7 +338,7 @@ def _as_datetime(date: dt.date | dt.datetime | None) -> dt.datetime:
     return dt.datetime.combine(date, dt.time())
 
 
-def _segments(
+def _chunks(
     claims: Iterable[Claim],
     *,
     sender: str,
@@ -329,9 +348,11 @@ def _segments(
     implementation: str,
     claims_per_transaction: int | None,
     usage: str,
-) -> Iterator[str]:
+) -> Iterator[list[str]]:
+    """The interchange as lists of segments (envelope pieces and one list per claim)."""
     when = _as_datetime(date)
-    yield _isa(sender, receiver, when, control_number, usage)
+    time = when.strftime("%H%M")
+    yield [_isa(sender, receiver, when, control_number, usage)]
     groups = 0
     gs_control = control_number
     gs_key: str | None = None
@@ -341,56 +362,53 @@ def _segments(
     tx_key: dt.date | None = None
     tx_claims = 0
 
-    def close_st() -> Iterator[str]:
-        nonlocal tx
-        assert tx is not None
-        tx.count += 1
-        yield _seg("SE", str(tx.count), tx.control)
-        tx = None
-
     for claim in claims:
         impl = claim.implementation or implementation
         batch_date = claim.batch_date or when.date()
+        out: list[str] = []
+        if tx is not None and (
+            gs_key != impl
+            or tx_key != batch_date
+            or (claims_per_transaction is not None and tx_claims >= claims_per_transaction)
+        ):
+            tx.count += 1
+            out.append(_seg("SE", str(tx.count), tx.control))
+            tx = None
         if gs_key != impl:
-            if tx is not None:
-                yield from close_st()
             if gs_key is not None:
-                yield _seg("GE", str(st_count_in_gs), str(gs_control))
+                out.append(_seg("GE", str(st_count_in_gs), str(gs_control)))
                 gs_control += 1
             gs_key = impl
             groups += 1
             st_count_in_gs = 0
-            yield _seg("GS", "HC", sender, receiver, when.strftime("%Y%m%d"), when.strftime("%H%M"),
-                       str(gs_control), "X", impl)
-        elif tx is not None and (
-            tx_key != batch_date or (claims_per_transaction is not None and tx_claims >= claims_per_transaction)
-        ):
-            yield from close_st()
+            out.append(_seg("GS", "HC", sender, receiver, when.strftime("%Y%m%d"), time, str(gs_control), "X", impl))
         if tx is None:
             st_number += 1
             st_count_in_gs += 1
             tx = _Transaction(f"{st_number:04d}")
             tx_key = batch_date
             tx_claims = 0
-            header = [
+            before = len(out)
+            out += [
                 _seg("ST", "837", tx.control, impl),
-                _seg("BHT", "0019", "00", f"{control_number}-{st_number}", _date(batch_date),
-                     when.strftime("%H%M"), "CH"),
+                _seg("BHT", "0019", "00", f"{control_number}-{st_number}", _date(batch_date), time, "CH"),
                 _seg("NM1", "41", "2", sender.strip() or "SUBMITTER", None, None, None, None, "46", sender),
                 "PER*IC*CONTACT*TE*8005551212",
                 _seg("NM1", "40", "2", receiver.strip() or "RECEIVER", None, None, None, None, "46", receiver),
             ]
-            tx.count += len(header)
-            yield from header
+            tx.count = len(out) - before
         tx_claims += 1
-        for segment in _claim(tx, claim):
-            tx.count += 1
-            yield segment
+        before = len(out)
+        _claim(out, tx, claim)
+        tx.count += len(out) - before
+        yield out
+    out = []
     if tx is not None:
-        yield from close_st()
+        out.append(_seg("SE", str(tx.count + 1), tx.control))
     if gs_key is not None:
-        yield _seg("GE", str(st_count_in_gs), str(gs_control))
-    yield _seg("IEA", str(groups), f"{control_number:09d}")
+        out.append(_seg("GE", str(st_count_in_gs), str(gs_control)))
+    out.append(_seg("IEA", str(groups), f"{control_number:09d}"))
+    yield out
 
 
 def write_to(
@@ -419,8 +437,7 @@ def write_to(
     if claims_per_transaction is not None and claims_per_transaction < 1:
         raise ValueError("claims_per_transaction must be at least 1")
     buffer: list[str] = []
-    size = 0
-    for segment in _segments(
+    for chunk in _chunks(
         claims,
         sender=sender,
         receiver=receiver,
@@ -430,13 +447,11 @@ def write_to(
         claims_per_transaction=claims_per_transaction,
         usage=usage,
     ):
-        buffer.append(segment)
-        size += len(segment)
-        if size >= _CHUNK:
+        buffer += chunk
+        if len(buffer) >= _CHUNK_SEGMENTS:
             buffer.append("")
             fp.write(segment_terminator.join(buffer))
             buffer.clear()
-            size = 0
     if buffer:
         buffer.append("")
         fp.write(segment_terminator.join(buffer))
