@@ -6,16 +6,18 @@ Claims are built one at a time with the model and written by ``scrubber.writers.
 per up to 5000 claims, all in one ISA/GS), so memory stays flat for any N. The same N and seed give
 the same bytes.
 
-The mix (approximate shares) is chosen so that a minority of claims trip the denial rules:
+The mix (approximate shares) is chosen so that a minority of claims (about 12% with the bundled
+rules) trip the denial rules:
 
 - payer: Medicare Part B (MB) 40%, commercial (CI) 35%, Medicaid (MC) 15%, auto carrier (AM) 10%;
-- 60% primary claims, 40% secondary: a 2320 primary payer with AMT*D, CAS, and per line a 2430
+- 60% primary claims, 40% secondary: a 2320 primary payer with AMT*D and CAS, and per line a 2430
   SVD + CAS + DTP*573 that balance (SV102 = SVD02 + line CAS; CLM02 = AMT*D + all CAS);
-  ~6% of secondaries lose their prior-payer data (CO-23 candidates);
-- lines: office visits, psychotherapy, clinical lab, ambulance (A0425) and Part B drugs (J3301);
-- CLM07: A 85%, C 9%, B 6%; ~6% of claims are auto accidents (CLM11 AA), some billed to the health
-  plan in a no-fault state (CO-21 candidates); some Medicare claims carry a Medicaid other payer
-  (dual eligible) or a nurse practitioner / psychologist rendering provider.
+  10% of secondaries lose their prior-payer data (CO-23 candidates);
+- 1-6 lines: office visits, psychotherapy, clinical lab, ambulance (A0425), Part B drugs (J3301);
+- CLM07: A 80%, C 12%, B 8% (1.5% left empty); 8% of claims plus every auto-carrier claim are auto
+  accidents (CLM11 AA, CO-21 candidates when billed to a health plan); 6% of primary Medicare claims
+  carry a Medicaid other payer (dual eligible); rendering providers include nurse practitioners and
+  psychologists (mandatory assignment).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ STATES = ("CA", "TX", "OH", "GA", "IL", "NY", "FL", "MI", "NJ", "PA", "MN", "WA"
 TAXONOMIES = ("207Q00000X", "207R00000X", "208D00000X", "363LF0000X", "103T00000X", "1041C0700X")
 TAXONOMY_WEIGHTS = tuple(itertools.accumulate((40, 30, 15, 8, 4, 3)))
 LINE_COUNTS, LINE_COUNT_WEIGHTS = (1, 2, 3, 4, 5, 6), tuple(itertools.accumulate((35, 25, 18, 10, 7, 5)))
-ASSIGNMENTS, ASSIGNMENT_WEIGHTS = ("A", "C", "B"), tuple(itertools.accumulate((85, 9, 6)))
+ASSIGNMENTS, ASSIGNMENT_WEIGHTS = ("A", "C", "B"), tuple(itertools.accumulate((80, 12, 8)))
 MODIFIERS = ("25", "59", "GT", "QW")
 LAST_NAMES = ("SMITH", "JOHNSON", "GARCIA", "NGUYEN", "BROWN", "MILLER", "DAVIS", "LOPEZ", "WILSON", "KIM")
 FIRST_NAMES = ("MARY", "JAMES", "ANA", "LINH", "ROBERT", "SARAH", "DAVID", "MARIA", "JOHN", "EMMA")
@@ -158,7 +160,7 @@ class ClaimFactory:
             )
 
         # accident claims: mostly billed to the health plan (the CO-21 risk), some to the auto carrier
-        accident = rng.random() < 0.06 or filing == "AM"
+        accident = rng.random() < 0.08 or filing == "AM"
         related_causes: tuple[str, ...] = ()
         accident_state = accident_date = None
         first_date = BATCH_DATE - dt.timedelta(days=_randint(rng, 5, 120))
@@ -207,7 +209,9 @@ class ClaimFactory:
                     place_of_service=None if rng.random() < 0.8 else place,
                     diagnosis_pointers=(pointer_of[families[number - 1]],),
                     service_date=first_date + dt.timedelta(days=_randint(rng, 0, 3)),
-                    prior_auth=f"PA{_randint(rng, 0, 10**7):07d}" if procedure == "90837" and rng.random() < 0.5 else None,
+                    prior_auth=(
+                        f"PA{_randint(rng, 0, 10**7):07d}" if procedure == "90837" and rng.random() < 0.5 else None
+                    ),
                 )
             )
 
@@ -225,7 +229,7 @@ class ClaimFactory:
             )
 
         assignment = rng.choices(ASSIGNMENTS, cum_weights=ASSIGNMENT_WEIGHTS)[0]
-        if rng.random() < 0.01:
+        if rng.random() < 0.015:
             assignment = None
         total = sum((line.charge for line in lines), Decimal(0))
         return Claim(
@@ -268,7 +272,7 @@ class ClaimFactory:
             primary_filing, (primary_id, primary_name) = rng.choice((("MB", PAYERS["MB"][0]), ("CI", COMMERCIAL[0])))
         else:
             primary_filing, (primary_id, primary_name) = "CI", rng.choice(COMMERCIAL)
-        broken = rng.random() < 0.06
+        broken = rng.random() < 0.10
         adjudicated = []
         paid_total = Decimal(0)
         for line in lines:

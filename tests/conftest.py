@@ -277,3 +277,60 @@ def write_file(tmp_path: Path):
         return path
 
     return write
+
+
+# --- generated streams (laziness and memory tests) ------------------------------------------------
+
+
+def repeated_claim_parts(count: int | None, claim_block: Sequence[str] | None = None) -> tuple[bytes, bytes, bytes]:
+    """(head, block, tail) of a file whose one ST holds ``claim_block`` ``count`` times under one subscriber.
+
+    SE01 is right for ``count`` blocks (for ``None``, an endless stream, it is never reached).
+    """
+    block_segments = list(claim_block or claim("X1"))
+    placeholder = "@@BLOCKS@@"
+    body = billing() + subscriber(2) + [placeholder]
+    segments = transaction(body, se_count=0)
+    se_count = len(segments) - 1 + len(block_segments) * (count or 0)
+    segments[-1] = f"SE*{se_count}*0001"
+    text = interchange([group([segments])])
+    head, tail = text.split(placeholder + "~\n")
+    block = "".join(segment + "~\n" for segment in block_segments)
+    return head.encode(), block.encode(), tail.encode()
+
+
+class GeneratedStream:
+    """A read-only binary stream made on demand: head, ``count`` blocks (endless for None), tail.
+
+    ``consumed`` counts the bytes handed out, so a test can tell how far a reader has read; past ``limit``
+    bytes ``read`` raises AssertionError, so an eager reader fails a test instead of hanging it.
+    """
+
+    def __init__(self, head: bytes, block: bytes, count: int | None, tail: bytes, limit: int | None = None):
+        self.consumed = 0
+        self.limit = limit  # fail (rather than hang) when a reader reads further than this
+        self._pending = b""
+        self._parts = self._generate(head, block, count, tail)
+
+    @staticmethod
+    def _generate(head: bytes, block: bytes, count: int | None, tail: bytes):
+        yield head
+        produced = 0
+        while count is None or produced < count:
+            yield block
+            produced += 1
+        yield tail
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = 1 << 30
+        while len(self._pending) < size:
+            part = next(self._parts, None)
+            if part is None:
+                break
+            self._pending += part
+        chunk, self._pending = self._pending[:size], self._pending[size:]
+        self.consumed += len(chunk)
+        if self.limit is not None and self.consumed > self.limit:
+            raise AssertionError(f"read {self.consumed} bytes: the reader is not streaming")
+        return chunk

@@ -10,13 +10,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrubber.model import Adjustment, Claim, Diagnosis, OtherPayer, ParseIssue, Party, Payer, Provider, ServiceLine
+from scrubber.model import (
+    Adjustment,
+    Claim,
+    Diagnosis,
+    OtherPayer,
+    ParseIssue,
+    Party,
+    Payer,
+    Provider,
+    ServiceLine,
+)
 from scrubber.writers.x12_837p import format_decimal, write
 
-try:
-    from tests.strategies import claim_batches, comparable
-except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from strategies import claim_batches, comparable
+from strategies import claim_batches, comparable  # tests/ is on sys.path, as for conftest
 
 WHEN = dt.datetime(2025, 3, 1, 12, 30)
 
@@ -145,6 +152,21 @@ def test_transactions_split_by_batch_date_and_size() -> None:
     segments = _check_envelope(write(claims, date=WHEN, claims_per_transaction=2))
     assert [s[0] for s in segments].count("ST") == 5  # dates 3+3+1, then at most 2 per ST
     assert [s[0] for s in segments].count("GS") == 1
+
+
+def test_a_new_implementation_opens_a_new_functional_group() -> None:
+    claims = [_claim("C1"), _claim("C2", implementation="005010X222A2"), _claim("C3")]
+    segments = _check_envelope(write(claims, date=WHEN))
+    assert [s[8] for s in segments if s[0] == "GS"] == ["005010X222A1", "005010X222A2", "005010X222A1"]
+    assert [s[6] for s in segments if s[0] == "GS"] == ["1", "2", "3"]
+
+
+def test_a_new_billing_provider_opens_a_new_hl_20() -> None:
+    claims = [_claim("C1"), _claim("C2"), _claim("C3", billing_provider=Provider(npi="1497758544"))]
+    segments = _check_envelope(write(claims, date=WHEN))
+    assert [s[1:] for s in segments if s[0] == "HL"] == [
+        ["1", "", "20", "1"], ["2", "1", "22", "0"], ["3", "1", "22", "0"], ["4", "", "20", "1"], ["5", "4", "22", "0"]
+    ]
 
 
 @settings(max_examples=200, deadline=None)

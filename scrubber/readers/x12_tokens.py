@@ -62,6 +62,14 @@ class TokenIssue:
     message: str
 
 
+def _known_id(segment_id: str, known_ids: set[str]) -> bool:
+    """Check a segment id against the pattern once, then remember it (a file uses a few dozen ids)."""
+    if _SEGMENT_ID.match(segment_id):
+        known_ids.add(segment_id)
+        return True
+    return False
+
+
 def parse_isa_delimiters(head: str) -> Delimiters:
     """Read the delimiters from the text of an ISA segment (at least 106 characters of it)."""
     if not head.startswith("ISA") or len(head) < 4:
@@ -93,6 +101,7 @@ def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
     yields ``TokenIssue`` for a single bad segment and carries on.
     """
     buffer = ""
+    known_ids: set[str] = set()
     index = 0
     delimiters: Delimiters | None = None
     eof = False
@@ -145,7 +154,7 @@ def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
             index += 1
             elements = text.split(delimiters.element)
             segment_id = elements[0]
-            if not _SEGMENT_ID.match(segment_id):
+            if segment_id not in known_ids and not _known_id(segment_id, known_ids):
                 yield TokenIssue(index, f"{segment_id[:20]!r} is not a segment id")
                 continue
             yield Segment(index, elements, delimiters)

@@ -3,8 +3,8 @@
 The writer is the inverse of ``scrubber.readers.x12_837p``: every field of the ``Claim`` model it
 writes comes back from the reader unchanged (``elements`` and ``source`` are filled by the reader and
 never written). It exists for tests (round-trip properties), fixtures and benchmarks; it is not a
-billing system, so the parts of the 837P the model does not carry (names of providers, addresses, tax
-ids, contact numbers) are filled with fixed placeholders.
+billing system, so the parts of the 837P the model does not carry (provider names, addresses, the
+billing tax id, the submitter contact, gender in DMG03) are filled with fixed placeholders.
 
 Delimiters: element ``*``, repetition ``^`` (ISA11), component ``:`` (ISA16), segment ``~`` followed by
 ``segment_terminator``'s tail (a newline by default). Nothing is escaped (X12 has no escape): values
@@ -13,11 +13,14 @@ must not contain ``*``, ``^``, ``:``, ``~`` or line breaks. The writer does not 
 Layout of one interchange::
 
     ISA GS
-      ST BHT 1000A(NM1*41 PER) 1000B(NM1*40)
-        HL 20  NM1*85 N3 N4 REF*EI            (billing provider; a new HL 20 when it changes)
-          HL 22  SBR NM1*IL [N3 N4] [DMG] NM1*PR      (one per claim)
-            [HL 23  PAT NM1*QC [N3 N4] [DMG]]         (when claim.patient is set)
-              CLM [DTP*439] [REF*G1] [REF*F8] HI… [NM1*82 PRV] 2320… 2400…
+      ST BHT NM1*41 PER NM1*40                            (header, 1000A, 1000B)
+        HL*20 [PRV*BI] NM1*85 N3 N4 REF*EI                 (2000A/2010AA; again when the provider changes)
+          HL*22 SBR NM1*IL [N3 N4] [DMG] NM1*PR            (2000B/2010BA/2010BB, one per claim)
+            [HL*23 PAT NM1*QC [N3 N4] [DMG]]               (2000C/2010CA, when claim.patient is set)
+            CLM [DTP*439] [REF*G1] [REF*F8] HI… [NM1*82 PRV*PE]        (2300, 2310B)
+            SBR CAS… [AMT*D] OI NM1*IL NM1*PR [DTP*573]               (2320/2330A/2330B, per other payer)
+            LX SV1 [DTP*472] [REF*G1] [NM1*82 PRV*PE]                 (2400/2420A, per line)
+              SVD CAS… [DTP*573]                                      (2430, per line adjudication)
       SE
     GE IEA
 
