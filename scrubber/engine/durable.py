@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from typing import Any, Sequence
 
@@ -80,6 +81,18 @@ def _fact_names(condition: Condition) -> set[str]:
     return set().union(*(_fact_names(item) for item in condition.items))
 
 
+# A message is {"<rule>":{"m":{"id": "<fact id>", ...}}}, echoing our JSON with "id" first; reading
+# the two names with a regex instead of json.loads halves the per-action cost. Anything else is parsed.
+_MESSAGE = re.compile(r'\{"([^"]+)":\{"m":\{"id": ?"([^"\\]*)"')
+
+
+def _parse_message(message: str) -> list[tuple[str, str]]:
+    match = _MESSAGE.match(message)
+    if match is not None and message.count('"m":') == 1:
+        return [(match.group(1), match.group(2))]
+    return [(name, matched["m"]["id"]) for name, matched in json.loads(message).items()]
+
+
 class DurableEngine:
     name = "durable"
 
@@ -101,10 +114,12 @@ class DurableEngine:
         if len(expected) != len(facts):
             raise ValueError("fact ids must be unique within a batch")
         hits: list[Hit] = []
+        # Retraction identifies a fact by its id alone (measured: state empties, memory stays flat).
+        retraction = json.dumps([{"id": fact["id"]} for fact in facts])
         with _lock:
             for handle, names, keys in self._shards:
                 payload = json.dumps([{key: fact[key] for key in keys if key in fact} for fact in facts])
-                seen = self._run_shard(handle, names, payload, hits)
+                seen = self._run_shard(handle, names, payload, retraction, hits)
                 if seen != expected:
                     missing = sorted(expected - seen)[:5]
                     raise RuntimeError(f"durable_rules did not see facts {missing}: findings would be lost")
@@ -112,7 +127,7 @@ class DurableEngine:
         return list(dict.fromkeys(hits))
 
     @staticmethod
-    def _run_shard(handle: int, names: dict[str, str], payload: str, hits: list[Hit]) -> set[str]:
+    def _run_shard(handle: int, names: dict[str, str], payload: str, retraction: str, hits: list[Hit]) -> set[str]:
         seen: set[str] = set()
         state_handle = None
         try:
@@ -121,8 +136,7 @@ class DurableEngine:
             started = _engine.start_action_for_state(handle, state_handle)
             message = started[1] if started else None
             while message:
-                for name, matched in json.loads(message).items():
-                    fact_id = matched["m"]["id"]
+                for name, fact_id in _parse_message(message):
                     if name == SEEN:
                         seen.add(fact_id)
                     else:
@@ -136,5 +150,5 @@ class DurableEngine:
                     pass
             raise
         finally:
-            _engine.retract_facts(handle, payload)
+            _engine.retract_facts(handle, retraction)
         return seen

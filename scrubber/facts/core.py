@@ -1,48 +1,16 @@
-"""Turn a Claim into the flat facts the rule engines see: one claim fact plus one fact per service line.
-
-Everything a rule needs that is not a plain comparison is computed here, once, in Python: code-set
-membership, counts, "any other payer is an auto carrier", money as integer cents. Facts hold only
-strings, integers and booleans (never floats, never Decimal strings: durable_rules compares
-``"939.41" > 2500`` as text). A fact whose value is unknown is left out, and every comparison on a
-missing fact is false in both engines.
-
-Line facts carry a copy of the claim fact (durable_rules joins are unsafe), with their own keys
-prefixed ``line_``. Fact names are validated against ``FACTS`` when a rule loads, so a typo in a
-rule file is an error, not a rule that never fires.
-"""
+"""The core facts: payer, assignment, accident, coordination of benefits, code-set flags."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from scrubber import codesets
+from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, cents
+from scrubber.facts.spec import claim_spec as _claim
+from scrubber.facts.spec import line_spec as _line
 from scrubber.model import Claim, ServiceLine
 
-# SBR01 payer responsibility order: a payer's prior payers are the ones before it here.
-PAYER_ORDER = "PSTABCDEFGH"
-SECONDARY_SEQUENCES = tuple(PAYER_ORDER[1:])
-
-
-@dataclass(frozen=True, slots=True)
-class FactSpec:
-    name: str
-    type: type  # str, int or bool
-    scope: str  # "claim" (on claim and line facts) or "line" (line facts only)
-    description: str
-    element: str  # the X12 element(s) it comes from
-
-
-def _claim(name: str, kind: type, description: str, element: str) -> FactSpec:
-    return FactSpec(name, kind, "claim", description, element)
-
-
-def _line(name: str, kind: type, description: str, element: str) -> FactSpec:
-    return FactSpec(name, kind, "line", description, element)
-
-
-_SPECS = [
+SPECS = [
     _claim("kind", str, "'claim' or 'line'", "-"),
     _claim("claim_id", str, "patient control number", "CLM01"),
     _claim("payer_sequence", str, "payer responsibility sequence of the destination payer", "2000B SBR01"),
@@ -121,24 +89,9 @@ _SPECS = [
     _line("line_max_diagnosis_pointer", int, "highest diagnosis pointer on the line", "SV107"),
 ]
 
-FACTS: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}
-
-
-def cents(amount: Decimal) -> int:
-    """Money as integer cents (rounded half-up at the third decimal, as payers round)."""
-    return int((amount * 100).to_integral_value(rounding="ROUND_HALF_UP"))
-
-
-def _prior_sequences(sequence: str | None) -> str:
-    if not sequence or sequence not in PAYER_ORDER:
-        return ""
-    return PAYER_ORDER[: PAYER_ORDER.index(sequence)]
-
-
-def claim_fact(claim: Claim, fact_id: str) -> dict[str, Any]:
-    """The claim-level fact; ``fact_id`` must be unique within one engine batch."""
+def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -> None:
     payer = claim.payer
-    fact: dict[str, Any] = {"id": fact_id, "kind": "claim", "claim_id": claim.claim_id}
+    fact["claim_id"] = claim.claim_id
 
     def put(name: str, value: Any) -> None:
         if value is not None and value != "":
@@ -185,9 +138,8 @@ def claim_fact(claim: Claim, fact_id: str) -> dict[str, Any]:
         other.filing_indicator in codesets.MEDICAID_FILING_INDICATORS for other in other_payers
     )
     fact["other_payer_count"] = len(other_payers)
-    prior_sequences = _prior_sequences(payer.sequence)
-    prior = [other for other in other_payers if other.sequence and other.sequence in prior_sequences]
-    prior_ids = {other.payer_id for other in prior}
+    prior = context.prior_payers
+    prior_ids = context.prior_payer_ids
     fact["prior_payer_count"] = len(prior)
     fact["prior_payers_without_paid_amount"] = sum(1 for other in prior if other.paid is None)
     fact["prior_payers_without_adjudication_date"] = sum(
@@ -212,7 +164,6 @@ def claim_fact(claim: Claim, fact_id: str) -> dict[str, Any]:
     fact["has_non_lab_mandatory_assignment_line"] = any(
         codesets.is_ambulance(code) or codesets.is_part_b_drug(code) for code in procedures
     )
-    return fact
 
 
 def _has_adjudication_date(claim: Claim, claim_level_date: Any, payer_id: str | None) -> bool:
@@ -232,11 +183,8 @@ def _line_adjudicated_by(line: ServiceLine, payer_ids: set[str | None]) -> bool:
     return any(adjudication.payer_id in payer_ids for adjudication in line.adjudications)
 
 
-def line_fact(claim: Claim, line: ServiceLine, header: dict[str, Any], fact_id: str, prior_ids: set) -> dict[str, Any]:
-    """A line fact: the claim header plus the line's own ``line_*`` keys."""
-    fact = dict(header)
-    fact["id"] = fact_id
-    fact["kind"] = "line"
+def add_line_facts(claim: Claim, line: ServiceLine, context: ClaimContext, fact: dict[str, Any]) -> None:
+    prior_ids = context.prior_payer_ids
     procedure = line.procedure
     fact["line_number"] = line.number
     fact["line_procedure"] = procedure
@@ -258,23 +206,9 @@ def line_fact(claim: Claim, line: ServiceLine, header: dict[str, Any], fact_id: 
             rendering.taxonomy or ""
         )
     else:
-        fact["line_rendering_must_accept_assignment"] = header["rendering_must_accept_assignment"]
+        fact["line_rendering_must_accept_assignment"] = fact["rendering_must_accept_assignment"]
     fact["line_has_prior_auth"] = line.prior_auth is not None or claim.prior_auth is not None
     if line.diagnosis_pointers:
         fact["line_max_diagnosis_pointer"] = max(line.diagnosis_pointers)
-    return fact
 
 
-def claim_facts(claim: Claim, key: str) -> list[dict[str, Any]]:
-    """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position)."""
-    header = claim_fact(claim, key)
-    prior_sequences = _prior_sequences(claim.payer.sequence)
-    prior_ids = {other.payer_id for other in claim.other_payers if other.sequence and other.sequence in prior_sequences}
-    facts = [header]
-    for position, line in enumerate(claim.lines):
-        facts.append(line_fact(claim, line, header, f"{key}.{position}", prior_ids))
-    return facts
-
-
-def describe() -> Iterable[FactSpec]:
-    return iter(_SPECS)

@@ -1,0 +1,38 @@
+"""What several commands share: exit codes, usage errors, loading and selecting rules."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Sequence
+
+from scrubber.rules import RuleSpec, load_rules
+from scrubber.rules.select import select_rules, unknown_selectors
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad flags or arguments: reported in one line, exit 2."""
+
+
+def split_values(values: Sequence[str] | None) -> list[str]:
+    """Repeatable, comma-separated option values as one flat list."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", action="append", metavar="RULE-PREFIX", help="only these rules (id prefix or CARC)")
+    parser.add_argument("--ignore", action="append", metavar="RULE-PREFIX", help="skip these rules")
+    parser.add_argument(
+        "--rules", action="append", metavar="PATH", help="your own rule files or directories, added to the bundled rules"
+    )
+
+
+def load_selected_rules(args: argparse.Namespace) -> list[RuleSpec]:
+    rules = load_rules(args.rules, include_bundled=True) if args.rules else load_rules()
+    select = split_values(getattr(args, "select", None))
+    ignore = split_values(getattr(args, "ignore", None))
+    unknown = unknown_selectors(rules, select + ignore)
+    if unknown:
+        raise UsageError(f"--select/--ignore {', '.join(unknown)} match no rule (see `scrubber rules`)")
+    return select_rules(rules, select, ignore)

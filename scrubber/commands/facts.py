@@ -1,0 +1,19 @@
+"""``scrubber facts``: the facts rule conditions can test, with their X12 origin."""
+
+from __future__ import annotations
+
+import argparse
+
+from scrubber.commands.common import EXIT_CLEAN
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser("facts", help="list the facts rules can test")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scrubber.facts import describe
+
+    for spec in describe():
+        print(f"{spec.name:<42} {spec.type.__name__:<5} {spec.scope:<6} {spec.element:<20} {spec.description}")
+    return EXIT_CLEAN

@@ -1,0 +1,57 @@
+"""Turn a Claim into the flat facts the rule engines see: one claim fact plus one fact per service line.
+
+Everything a rule needs that is not a plain comparison is computed here, once, in Python: code-set
+membership, counts, "any other payer is an auto carrier", money as integer cents. Facts hold only
+strings, integers and booleans (never floats, never Decimal strings: durable_rules compares
+``"939.41" > 2500`` as text). A fact whose value is unknown is left out, and every comparison on a
+missing fact is false in both engines.
+
+Line facts carry a copy of the claim fact (durable_rules joins are unsafe), with their own keys
+prefixed ``line_``. Fact names are validated against ``FACTS`` when a rule loads, so a typo in a
+rule file is an error, not a rule that never fires.
+
+Facts come from providers, one module per theme, each with ``SPECS``, ``add_claim_facts(claim,
+context, fact)`` and ``add_line_facts(claim, line, context, fact)``. To add a theme, write a module
+and list it in ``PROVIDERS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from scrubber.facts import core
+from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, FactSpec, cents
+from scrubber.model import Claim
+
+PROVIDERS = (core,)
+
+FACTS: dict[str, FactSpec] = {}
+for _provider in PROVIDERS:
+    for _spec in _provider.SPECS:
+        if _spec.name in FACTS:
+            raise RuntimeError(f"fact {_spec.name!r} is defined twice")
+        FACTS[_spec.name] = _spec
+
+
+def claim_facts(claim: Claim, key: str) -> list[dict[str, Any]]:
+    """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position)."""
+    context = ClaimContext(claim)
+    header: dict[str, Any] = {"id": key, "kind": "claim"}
+    for provider in PROVIDERS:
+        provider.add_claim_facts(claim, context, header)
+    facts = [header]
+    for position, line in enumerate(claim.lines):
+        fact = dict(header)
+        fact["id"] = f"{key}.{position}"
+        fact["kind"] = "line"
+        for provider in PROVIDERS:
+            provider.add_line_facts(claim, line, context, fact)
+        facts.append(fact)
+    return facts
+
+
+def describe() -> Iterable[FactSpec]:
+    return iter(FACTS.values())
+
+
+__all__ = ["FACTS", "PROVIDERS", "SECONDARY_SEQUENCES", "ClaimContext", "FactSpec", "cents", "claim_facts", "describe"]

@@ -1,0 +1,55 @@
+"""What every fact provider shares: the FactSpec record, the per-claim context, money in cents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from scrubber.model import Claim, OtherPayer
+
+# SBR01 payer responsibility order: a payer's prior payers are the ones before it here.
+PAYER_ORDER = "PSTABCDEFGH"
+SECONDARY_SEQUENCES = tuple(PAYER_ORDER[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    name: str
+    type: type  # str, int or bool
+    scope: str  # "claim" (on claim and line facts) or "line" (line facts only)
+    description: str
+    element: str  # the X12 element(s) it comes from
+
+
+def claim_spec(name: str, kind: type, description: str, element: str) -> FactSpec:
+    return FactSpec(name, kind, "claim", description, element)
+
+
+def line_spec(name: str, kind: type, description: str, element: str) -> FactSpec:
+    return FactSpec(name, kind, "line", description, element)
+
+
+def cents(amount: Decimal) -> int:
+    """Money as integer cents (rounded half-up at the third decimal, as payers round)."""
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def prior_sequences(sequence: str | None) -> str:
+    """The SBR01 codes of the payers ahead of ``sequence`` ('' for primary or unknown)."""
+    if not sequence or sequence not in PAYER_ORDER:
+        return ""
+    return PAYER_ORDER[: PAYER_ORDER.index(sequence)]
+
+
+@dataclass
+class ClaimContext:
+    """Things several providers need, computed once per claim."""
+
+    claim: Claim
+    prior_payers: list[OtherPayer] = field(init=False)
+    prior_payer_ids: set[str | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ahead = prior_sequences(self.claim.payer.sequence)
+        self.prior_payers = [o for o in self.claim.other_payers if o.sequence and o.sequence in ahead]
+        self.prior_payer_ids = {o.payer_id for o in self.prior_payers}
