@@ -12,6 +12,7 @@ from scrubber.findings import ClaimResult, Report
 from scrubber.inputs import discover, read_file
 from scrubber.model import Claim, ParseIssue
 from scrubber.pipeline import Scrubber
+from scrubber.profiles import ProfileSet, load_profiles
 from scrubber.rules import RuleSpec, load_rules
 from scrubber.rules.select import select_rules
 
@@ -31,10 +32,39 @@ def build_scrubber(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     rulesets: Iterable[str | Path] | None = None,
+    profiles: Iterable[str | Path] | None = None,
     engine: str = "durable",
 ) -> Scrubber:
-    rules = select_rules(load_rules(rulesets), select, ignore)
-    return Scrubber(rules, get_engine(rules, engine))
+    """Rules (bundled, or ``rulesets`` added to them) filtered by select/ignore, with payer profiles."""
+    all_rules = load_rules(rulesets, include_bundled=True) if rulesets else load_rules()
+    rules = select_rules(all_rules, select, ignore)
+    return assemble_scrubber(all_rules, rules, load_profiles(profiles), engine, ignore)
+
+
+def assemble_scrubber(
+    all_rules: Sequence[RuleSpec],
+    rules: Sequence[RuleSpec],
+    profile_set: ProfileSet,
+    engine: str = "durable",
+    ignore: Iterable[str] | None = None,
+) -> Scrubber:
+    """A Scrubber over the selected ``rules`` plus the opt-in rules that some payer profile enables."""
+    chosen = {rule.id for rule in rules}
+    # Opt-in rules a profile enables run in the engine too, but only count for that profile's claims.
+    profile_only = [
+        rule
+        for rule in all_rules
+        if rule.id not in chosen
+        and any(rule.id in profile.enable for profile in profile_set.profiles)
+        and select_rules([rule], None, ignore, include_opt_in=True)
+    ]
+    active = [*rules, *profile_only]
+    return Scrubber(
+        active,
+        get_engine(active, engine),
+        profiles=profile_set,
+        profile_only=[rule.id for rule in profile_only],
+    )
 
 
 def read(path: str | Path) -> Iterator[Claim | ParseIssue]:
@@ -64,10 +94,11 @@ def scrub(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     rulesets: Iterable[str | Path] | None = None,
+    profiles: Iterable[str | Path] | None = None,
     engine: str = "durable",
 ) -> Report:
     """Scrub a file, a directory, or claims (``Claim`` models or dicts in the Claim schema)."""
-    scrubber = build_scrubber(select=select, ignore=ignore, rulesets=rulesets, engine=engine)
+    scrubber = build_scrubber(select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, engine=engine)
     if isinstance(source, (str, Path)):
         files, problems = discover([source])
         events: list[ClaimResult | ParseIssue] = list(problems)

@@ -14,6 +14,7 @@ from typing import Sequence
 from scrubber import __version__
 from scrubber.commands import COMMANDS
 from scrubber.commands.common import EXIT_CLEAN, EXIT_USAGE, UsageError
+from scrubber.profiles import ProfileLoadError
 from scrubber.rules import RuleLoadError
 
 
@@ -33,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = importlib.import_module(f"scrubber.commands.{args.command}")
     try:
         return command.run(args)
-    except (UsageError, RuleLoadError) as error:
+    except (UsageError, RuleLoadError, ProfileLoadError) as error:
         print(f"scrubber: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

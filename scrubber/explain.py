@@ -18,7 +18,8 @@ def _wrap(text: str, indent: str = "  ") -> str:
 def explain_rule(rule: RuleSpec) -> str:
     parts = [
         f"{rule.id}: {rule.name}",
-        f"  denial: {rule.carc}" + (f"  RARC: {', '.join(rule.rarc)}" if rule.rarc else "")
+        f"  denial: {rule.carc}" + (f"  (derived from {', '.join(rule.derived_from)})" if rule.derived_from else "")
+        + (f"  RARC: {', '.join(rule.rarc)}" if rule.rarc else "")
         + (f"  seen on remits as: {', '.join(rule.remit_codes)}" if rule.remit_codes else ""),
         f"  severity: {rule.severity}   scope: {rule.scope}   points at: {rule.element}   status: {rule.status}",
         "",
@@ -37,24 +38,64 @@ def explain_rule(rule: RuleSpec) -> str:
         "Examples:",
     ]
     for case in rule.cases:
-        verdict = {"flag": "flags", "pass": "passes", "near-miss": "near miss, passes"}[case.expect]
-        parts.append(f"  {case.name} ({verdict}): {yaml.safe_dump(case.claim, default_flow_style=True, width=1000).strip()}")
+        parts.append(f"  {_case_line(case)}")
         if case.note:
             parts.append(f"      {case.note}")
     return "\n".join(parts)
+
+
+def _case_line(case) -> str:
+    verdict = {"flag": "flags", "pass": "passes", "near-miss": "near miss, passes"}[case.expect]
+    claim = yaml.safe_dump(case.claim, default_flow_style=True, width=1000).strip()
+    return f"{case.name} ({verdict}): {claim}"
+
+
+def explain_code(code: str, rules: Sequence[RuleSpec]) -> str | None:
+    """A denial signature: what it means, who pays, what to do, and the rules that predict it."""
+    from scrubber import denials
+
+    info = denials.describe(code)
+    predicting = [rule for rule in rules if code in (rule.carc, *rule.derived_from)]
+    seen_on_remits = [rule for rule in rules if code in rule.remit_codes and rule not in predicting]
+    if info is None and not predicting and not seen_on_remits:
+        return None
+    lines = [f"{code}: {info['title'] if info else '(no description on file for this code)'}", ""]
+    if info:
+        lines += ["What it means:", _wrap(info["meaning"]), ""]
+        if info.get("correction"):
+            lines += ["Where the usual write-ups are wrong:", _wrap(info["correction"]), ""]
+        if "who_pays" in info:
+            lines += [
+                f"Who pays:          {info['who_pays']}",
+                f"What to do:        {info['action']}",
+                f"Bill the patient?  {'yes' if info['patient_billable'] else 'no'}",
+                f"Appeal?            {info['appeal']}",
+                "",
+            ]
+        else:
+            lines += [f"(no guidance on file for group {info['group']} with CARC {info['reason']})", ""]
+        if info.get("seed"):
+            lines += [f"Source: {info['seed']} (seed write-up); {denials.source()}", ""]
+    if predicting:
+        lines.append(f"Rules that predict it ({len(predicting)}):")
+        for rule in predicting:
+            lines.append(f"  {rule.severity:<8} {rule.id}: {rule.name}")
+            examples = [
+                next(case for case in rule.cases if case.expect == expect) for expect in ("flag", "pass", "near-miss")
+            ]
+            lines += [f"      e.g. {_case_line(case)}" for case in examples]
+    else:
+        lines.append("No rule predicts it before submission.")
+    if seen_on_remits:
+        lines.append("")
+        lines.append("Rules whose denials are reported on remits with this code:")
+        lines += [f"  {rule.severity:<8} {rule.id} (predicts {rule.carc})" for rule in seen_on_remits]
+    lines += ["", "Run `scrubber explain RULE` for one rule's explanation, fix, sources and all its examples."]
+    return "\n".join(lines)
 
 
 def explain(name: str, rules: Sequence[RuleSpec]) -> str | None:
     for rule in rules:
         if name == rule.id or name in rule.aliases:
             return explain_rule(rule)
-    code = name.upper()
-    matching = [rule for rule in rules if rule.carc == code or code in rule.remit_codes]
-    if not matching:
-        return None
-    lines = [f"{code}: predicted by {len(matching)} rule(s)", ""]
-    for rule in matching:
-        lines.append(f"  {rule.severity:<8} {rule.id}: {rule.name}")
-    lines.append("")
-    lines.append(f"Run `scrubber explain RULE` for one rule's explanation, fix, sources and examples.")
-    return "\n".join(lines)
+    return explain_code(name.upper(), rules)

@@ -8,18 +8,32 @@ from scrubber.engine import Engine
 from scrubber.facts import claim_facts
 from scrubber.findings import ClaimResult, Finding, locate
 from scrubber.model import Claim, ParseIssue
+from scrubber.profiles import ProfileSet
 from scrubber.rules.spec import RuleSpec, render
 
 BATCH_SIZE = 256
 
 
 class Scrubber:
-    """Rules plus an engine; ``run`` turns a stream of ``Claim | ParseIssue`` into results."""
+    """Rules plus an engine; ``run`` turns a stream of ``Claim | ParseIssue`` into results.
 
-    def __init__(self, rules: Sequence[RuleSpec], engine: Engine, batch_size: int = BATCH_SIZE):
+    With payer ``profiles``, each claim's profile may disable rules, change their severity, and
+    enable rules listed in ``profile_only`` (opt-in rules that run only for the profiles naming them).
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[RuleSpec],
+        engine: Engine,
+        batch_size: int = BATCH_SIZE,
+        profiles: ProfileSet | None = None,
+        profile_only: Iterable[str] = (),
+    ):
         self.rules = {rule.id: rule for rule in rules}
         self.engine = engine
         self.batch_size = batch_size
+        self.profiles = profiles
+        self.profile_only = frozenset(profile_only)
 
     def run(self, items: Iterable[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
         """Yield a ClaimResult for every claim (readable or not), in input order, plus every ParseIssue."""
@@ -38,7 +52,7 @@ class Scrubber:
         """Findings for each claim, in order."""
         facts = []
         for position, claim in enumerate(claims):
-            facts.extend(claim_facts(claim, str(position)))
+            facts.extend(claim_facts(claim, str(position), self.profiles))
         by_claim: list[list[tuple[str, str]]] = [[] for _ in claims]
         for rule_id, fact_id in self.engine.evaluate(facts):
             claim_key, _, line_key = fact_id.partition(".")
@@ -46,10 +60,14 @@ class Scrubber:
         facts_by_id = {fact["id"]: fact for fact in facts}
         results = []
         for position, (claim, hits) in enumerate(zip(claims, by_claim)):
-            findings = [
-                self._finding(claim, rule_id, line_key, facts_by_id[f"{position}.{line_key}" if line_key else str(position)])
-                for rule_id, line_key in hits
-            ]
+            profile = self.profiles.for_claim(claim) if self.profiles is not None else None
+            findings = []
+            for rule_id, line_key in hits:
+                severity = self._severity_under(profile, rule_id)
+                if severity is None:
+                    continue
+                fact = facts_by_id[f"{position}.{line_key}" if line_key else str(position)]
+                findings.append(self._finding(claim, rule_id, line_key, fact, severity))
             findings.sort(key=_finding_order)
             results.append(findings)
         return results
@@ -65,7 +83,15 @@ class Scrubber:
                     yield ClaimResult.unreadable(item)
                 yield item
 
-    def _finding(self, claim: Claim, rule_id: str, line_key: str, fact: dict) -> Finding:
+    def _severity_under(self, profile, rule_id: str) -> str | None:
+        """The finding's severity under the claim's payer profile, or None when the profile drops it."""
+        if profile is None:
+            return None if rule_id in self.profile_only else self.rules[rule_id].severity
+        if rule_id in profile.disable or (rule_id in self.profile_only and rule_id not in profile.enable):
+            return None
+        return profile.severity.get(rule_id, self.rules[rule_id].severity)
+
+    def _finding(self, claim: Claim, rule_id: str, line_key: str, fact: dict, severity: str) -> Finding:
         rule = self.rules[rule_id]
         line = claim.lines[int(line_key)] if line_key else None
         return Finding(
@@ -74,7 +100,7 @@ class Scrubber:
             carc=rule.carc,
             rarc=tuple(rule.rarc),
             remit_codes=tuple(rule.remit_codes),
-            severity=rule.severity,
+            severity=severity,
             line=line.number if line is not None else None,
             element=rule.element,
             segment=locate(claim, line, rule.element),

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scrubber.commands.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, add_rule_options, load_selected_rules
+from scrubber.commands.common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    add_rule_options,
+    load_rule_selection,
+    split_values,
+)
 from scrubber.engine import ENGINES
 from scrubber.findings import ClaimResult, Summary
 from scrubber.reporters import FORMATS
@@ -23,13 +30,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scrubber.api import get_engine
+    from scrubber.api import assemble_scrubber
+    from scrubber.profiles import load_profiles
     from scrubber.inputs import discover, read_file
-    from scrubber.pipeline import Scrubber
     from scrubber.reporters import get_reporter
 
-    rules = load_selected_rules(args)
-    scrubber = Scrubber(rules, get_engine(rules, args.engine))
+    all_rules, rules = load_rule_selection(args)
+    scrubber = assemble_scrubber(all_rules, rules, load_profiles(args.profiles), args.engine, split_values(args.ignore))
     files, problems = discover(args.paths)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     summary = Summary(files=len(files))

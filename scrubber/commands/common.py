@@ -26,13 +26,21 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rules", action="append", metavar="PATH", help="your own rule files or directories, added to the bundled rules"
     )
+    parser.add_argument(
+        "--profiles", action="append", metavar="PATH", help="your own payer profiles (YAML files or directories); they win over the bundled ones"
+    )
 
 
 def load_selected_rules(args: argparse.Namespace) -> list[RuleSpec]:
+    return load_rule_selection(args)[1]
+
+
+def load_rule_selection(args: argparse.Namespace) -> tuple[list[RuleSpec], list[RuleSpec]]:
+    """All loaded rules, and the ones --select/--ignore choose (unknown selectors are a usage error)."""
     rules = load_rules(args.rules, include_bundled=True) if args.rules else load_rules()
     select = split_values(getattr(args, "select", None))
     ignore = split_values(getattr(args, "ignore", None))
     unknown = unknown_selectors(rules, select + ignore)
     if unknown:
         raise UsageError(f"--select/--ignore {', '.join(unknown)} match no rule (see `scrubber rules`)")
-    return select_rules(rules, select, ignore)
+    return rules, select_rules(rules, select, ignore)

@@ -6,6 +6,7 @@ import argparse
 
 from scrubber.commands.common import EXIT_CLEAN, EXIT_FINDINGS
 from scrubber.engine import ENGINES
+from scrubber.profiles import load_profiles
 from scrubber.rules import load_rules
 
 
@@ -13,6 +14,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     test = commands.add_parser("test", help="run the inline cases of rule files")
     test.add_argument("paths", nargs="*", metavar="RULE_FILE", help="rule files or directories (default: bundled)")
     test.add_argument("--engine", choices=ENGINES + ("both",), default="both")
+    test.add_argument("--profiles", action="append", metavar="PATH", help="payer profiles to test under (besides the bundled)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     rules = load_rules(args.paths) if args.paths else load_rules()
     engines = ENGINES if args.engine == "both" else (args.engine,)
-    results = run_rule_cases(rules, engines)
+    results = run_rule_cases(rules, engines, load_profiles(args.profiles))
     failed = 0
     for result in results:
         mark = "ok  " if result.passed else "FAIL"

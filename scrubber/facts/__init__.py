@@ -17,13 +17,16 @@ and list it in ``PROVIDERS``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from scrubber.facts import core
+from scrubber.facts import behavioral, core, structural, timely
 from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, FactSpec, cents
 from scrubber.model import Claim
 
-PROVIDERS = (core,)
+if TYPE_CHECKING:
+    from scrubber.profiles import ProfileSet
+
+PROVIDERS = (core, structural, behavioral, timely)
 
 FACTS: dict[str, FactSpec] = {}
 for _provider in PROVIDERS:
@@ -33,9 +36,9 @@ for _provider in PROVIDERS:
         FACTS[_spec.name] = _spec
 
 
-def claim_facts(claim: Claim, key: str) -> list[dict[str, Any]]:
+def claim_facts(claim: Claim, key: str, profiles: "ProfileSet | None" = None) -> list[dict[str, Any]]:
     """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position)."""
-    context = ClaimContext(claim)
+    context = ClaimContext(claim, profiles.for_claim(claim) if profiles is not None else None)
     header: dict[str, Any] = {"id": key, "kind": "claim"}
     for provider in PROVIDERS:
         provider.add_claim_facts(claim, context, header)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from typing import TYPE_CHECKING
+
 from scrubber.model import Claim, OtherPayer
+
+if TYPE_CHECKING:
+    from scrubber.profiles import PayerProfile
 
 # SBR01 payer responsibility order: a payer's prior payers are the ones before it here.
 PAYER_ORDER = "PSTABCDEFGH"
@@ -46,6 +51,7 @@ class ClaimContext:
     """Things several providers need, computed once per claim."""
 
     claim: Claim
+    profile: "PayerProfile | None" = None
     prior_payers: list[OtherPayer] = field(init=False)
     prior_payer_ids: set[str | None] = field(init=False)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from scrubber.findings import ClaimResult, Summary, issue_to_dict
+from scrubber.findings import ClaimResult, Report, Summary, issue_to_dict
 from scrubber.model import ParseIssue
 
 
@@ -32,3 +32,9 @@ class JsonReporter:
         self.out.write("\n],\n")
         self.out.write('"errors": ' + json.dumps(self.errors, indent=1) + ",\n")
         self.out.write('"summary": ' + json.dumps(summary.to_dict()) + "\n}\n")
+
+
+def render(report: Report) -> str:
+    from scrubber.reporters import render_with
+
+    return render_with(JsonReporter, report)

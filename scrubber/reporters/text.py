@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
-from scrubber.findings import ClaimResult, Summary
+from scrubber.findings import ClaimResult, Report, Summary
 from scrubber.model import ParseIssue
 
 
@@ -44,3 +44,9 @@ class TextReporter:
             f"\n{s.files} file(s), {s.claims} claim(s): {s.clean} clean, {s.flagged} flagged, "
             f"{s.unreadable} unreadable; {s.findings} finding(s) ({severities}); {s.errors} input problem(s)\n"
         )
+
+
+def render(report: Report) -> str:
+    from scrubber.reporters import render_with
+
+    return render_with(TextReporter, report)

@@ -12,7 +12,8 @@ def matches(rule: RuleSpec, selector: str) -> bool:
     selector = selector.strip()
     if selector.upper() == "ALL":
         return True
-    if selector.upper() == rule.carc or selector.upper() in (code.upper() for code in rule.remit_codes):
+    codes = (rule.carc, *rule.remit_codes, *rule.derived_from)
+    if selector.upper() in (code.upper() for code in codes):
         return True
     return any(name.startswith(selector) for name in (rule.id, *rule.aliases))
 
@@ -22,6 +23,7 @@ def select_rules(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     include_deprecated: bool = False,
+    include_opt_in: bool = False,
 ) -> list[RuleSpec]:
     select = [s for s in (select or []) if s.strip()]
     ignore = [s for s in (ignore or []) if s.strip()]
@@ -29,6 +31,8 @@ def select_rules(
     for rule in rules:
         if rule.status == "deprecated" and not include_deprecated:
             continue
+        if not (rule.default_enabled or include_opt_in) and not any(s in (rule.id, *rule.aliases) for s in select):
+            continue  # opt-in rules run only when named exactly (or enabled by a payer profile)
         if select and not any(matches(rule, selector) for selector in select):
             continue
         if any(matches(rule, selector) for selector in ignore):

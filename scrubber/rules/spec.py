@@ -40,6 +40,12 @@ class RuleSpec(BaseModel):
     )
     severity: Severity
     status: Literal["active", "experimental", "deprecated"] = "active"
+    default_enabled: bool = Field(
+        default=True, description="false: an opt-in rule, run only when selected by id or enabled by a payer profile"
+    )
+    derived_from: list[str] = Field(
+        default_factory=list, description="seed denial codes the rule was derived from, when carc differs (e.g. CO-121)"
+    )
     scope: Literal["claim", "line"]
     element: str = Field(description="the X12 element a finding points at, e.g. CLM07")
     when: Any

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from scrubber.engine import make_engine
 from scrubber.model import Claim
 from scrubber.pipeline import Scrubber
+from scrubber.profiles import ProfileSet, load_profiles
 from scrubber.rules.spec import RuleCase, RuleSpec
 
 BASE_CLAIM: dict[str, Any] = {
@@ -114,11 +115,24 @@ def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
     return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True, "no finding", rule.file)
 
 
-def run_rule_cases(rules: Sequence[RuleSpec], engines: Iterable[str] = ("durable", "python")) -> list[CaseResult]:
-    """Every case of every rule, each rule alone in its engine (so other rules cannot mask it)."""
+def case_scrubber(rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None) -> Scrubber:
+    """The rule alone in its engine (so other rules cannot mask it), under the payer profiles.
+
+    An opt-in rule is tested as if selected: its cases say what it does when it runs.
+    """
+    return Scrubber([rule], make_engine([rule], engine_name), profiles=profiles or load_profiles())
+
+
+def run_rule_cases(
+    rules: Sequence[RuleSpec],
+    engines: Iterable[str] = ("durable", "python"),
+    profiles: ProfileSet | None = None,
+) -> list[CaseResult]:
+    """Every case of every rule, on each engine, with the bundled (or given) payer profiles."""
     results = []
+    profiles = profiles or load_profiles()
     for engine_name in engines:
         for rule in rules:
-            scrubber = Scrubber([rule], make_engine([rule], engine_name))
+            scrubber = case_scrubber(rule, engine_name, profiles)
             results.extend(run_case(rule, case, scrubber) for case in rule.cases)
     return results

@@ -1,0 +1,89 @@
+"""``scrubber serve``: the HTTP pre-submission hook (``POST /v1/claims:scrub``), see ``scrubber/service.py``.
+
+Refuses to start (exit 2) without API keys unless ``--insecure-no-auth``. Each of ``--workers N`` uvicorn
+worker processes builds its own rules engine (``scrubber.service:create_app`` is a factory); the
+settings reach the workers through the ``SCRUBBER_SERVICE_SETTINGS`` environment variable, the keys
+through ``SCRUBBER_API_KEYS`` and the key file, never through the command line of a process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from scrubber.commands.common import UsageError, add_rule_options, load_selected_rules, split_values
+from scrubber.engine import ENGINES
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text) if text != "0" else 0
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port")
+    return value
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="run the HTTP pre-submission hook (POST /v1/claims:scrub)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, help="worker processes, one engine each (default 1)")
+    serve.add_argument("--api-keys-file", metavar="FILE", help="API keys, one per line (added to $SCRUBBER_API_KEYS)")
+    serve.add_argument(
+        "--insecure-no-auth", action="store_true", help="accept requests without an API key (trusted networks only)"
+    )
+    serve.add_argument("--max-body-bytes", type=_positive, default=None, help="larger request bodies get 413 (default 8 MiB)")
+    serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
+    add_rule_options(serve)
+    serve.add_argument("--engine", choices=ENGINES, default="durable")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from scrubber import service
+    except ImportError as error:
+        raise UsageError(f"`scrubber serve` needs the service extra ({error}): pip install 'claim-scrubber[service]'")
+
+    load_selected_rules(args)  # a bad rule file or selector is a usage error here, not in every worker
+    settings = service.Settings(
+        api_keys_file=args.api_keys_file,
+        insecure_no_auth=args.insecure_no_auth,
+        max_body_bytes=args.max_body_bytes or service.DEFAULT_MAX_BODY_BYTES,
+        select=tuple(split_values(args.select)),
+        ignore=tuple(split_values(args.ignore)),
+        rules=tuple(args.rules or ()),
+        engine=args.engine,
+    )
+    try:
+        keys = service.require_keys(settings)
+    except service.ServiceConfigError as error:
+        raise UsageError(str(error)) from None
+    if args.insecure_no_auth:
+        print("scrubber: --insecure-no-auth: every client can scrub claims without an API key", file=sys.stderr)
+    elif any(len(key) < 16 for key in keys):
+        print("scrubber: warning: an API key is shorter than 16 characters", file=sys.stderr)
+    os.environ[service.SETTINGS_ENV] = settings.to_json()
+    uvicorn.run(
+        "scrubber.service:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=service.log_config(args.log_level),
+        log_level=args.log_level,
+        access_log=True,
+        server_header=False,
+    )
+    return 0

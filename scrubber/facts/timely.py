@@ -1,0 +1,64 @@
+"""Timely filing and patient responsibility left by prior payers (CO-121 and timely submission)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrubber.facts.spec import ClaimContext, cents
+from scrubber.facts.spec import claim_spec as _claim
+from scrubber.model import Claim, ServiceLine
+
+SPECS = [
+    _claim("payer_profile", str, "id of the payer profile that covers this claim", "SBR09 / NM109"),
+    _claim("filing_limit_days", int, "the payer profile's timely filing limit in days", "profile"),
+    _claim("days_since_first_service", int, "days from the earliest line date of service to the batch date", "DTP*472 / BHT04"),
+    _claim("days_left_to_file", int, "filing limit minus days since the earliest date of service", "DTP*472 / BHT04"),
+    _claim(
+        "prior_payer_patient_responsibility_cents",
+        int,
+        "patient responsibility (CAS group PR) left by prior payers, claim and line level, in cents",
+        "2320 CAS / 2430 CAS",
+    ),
+    _claim(
+        "prior_payer_patient_responsibility",
+        str,
+        "the same amount in dollars, for messages (e.g. '20.00')",
+        "2320 CAS / 2430 CAS",
+    ),
+    _claim("profile_requires_bh_prior_auth", bool, "the payer profile requires prior auth for behavioral health", "profile"),
+]
+
+
+def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -> None:
+    profile = context.profile
+    if profile is not None:
+        fact["payer_profile"] = profile.id
+        if profile.timely_filing_days is not None:
+            fact["filing_limit_days"] = profile.timely_filing_days
+    fact["profile_requires_bh_prior_auth"] = bool(profile and profile.behavioral_health_prior_auth)
+    dates = [line.service_date for line in claim.lines if line.service_date is not None]
+    if dates and claim.batch_date is not None:
+        age = (claim.batch_date - min(dates)).days
+        fact["days_since_first_service"] = age
+        if "filing_limit_days" in fact:
+            fact["days_left_to_file"] = fact["filing_limit_days"] - age
+    prior_ids = context.prior_payer_ids
+    responsibility = sum(
+        adjustment.amount
+        for other in context.prior_payers
+        for adjustment in other.adjustments
+        if adjustment.group == "PR"
+    ) + sum(
+        adjustment.amount
+        for line in claim.lines
+        for adjudication in line.adjudications
+        if adjudication.payer_id in prior_ids
+        for adjustment in adjudication.adjustments
+        if adjustment.group == "PR"
+    )
+    fact["prior_payer_patient_responsibility_cents"] = cents(responsibility) if responsibility else 0
+    fact["prior_payer_patient_responsibility"] = f"{responsibility:.2f}"
+
+
+def add_line_facts(claim: Claim, line: ServiceLine, context: ClaimContext, fact: dict[str, Any]) -> None:
+    return None

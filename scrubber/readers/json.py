@@ -1,0 +1,202 @@
+"""Read claims written in our own ``Claim`` schema as JSON or JSON Lines.
+
+Three shapes, told apart by the first non-blank line:
+
+- a JSON array of claims (``[{...}, {...}]``): read whole; each claim's pointer is ``/<index>``;
+- a single claim object spread over several lines: read whole; its pointer is ``""``;
+- JSON Lines (one claim object per line, also ``.ndjson``): streamed line by line; each claim's row is
+  its line number. A one-line file is read as JSON Lines, which gives the same claim.
+
+The schema is ``Claim.model_json_schema()`` (``scrubber schema`` prints it; the repository publishes it
+as ``schemas/claim.schema.json``). Numbers are read as exact decimals, never floats.
+
+Bad input never raises: a record that does not fit the schema becomes one ``ParseIssue`` with
+``unreadable_claim=True``, naming the record (``line 3`` or ``/2``) and the JSON pointer of every
+problem in it; the other records are still read.
+
+>>> import io
+>>> text = b'{"claim_id": "A1", "lines": [{"number": 1, "procedure": "99213", "charge": 80}]}\\n{"claim_id": "A2", "lines": [{"number": 1, "procedure": "99213", "charge": "x"}]}\\n'
+>>> good, bad = read(io.BytesIO(text), "export.jsonl")
+>>> good.claim_id, good.lines[0].charge, good.source.row
+('A1', Decimal('80'), 1)
+>>> bad.claim_id, bad.location, bad.message
+('A2', 'line 2: /lines/0/charge', 'line 2: /lines/0/charge: Input should be a valid decimal')
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from pydantic import ValidationError
+
+from scrubber.model import Claim, ParseIssue
+from scrubber.readers.common import claim_id_of, summarize, validation_problems
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def claim_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one claim record (what ``scrubber schema`` prints)."""
+    return {"$schema": SCHEMA_DIALECT, **Claim.model_json_schema()}
+
+
+def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
+    name = str(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
+        return
+    with stream:
+        yield from read(stream, name)
+
+
+def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:
+    """Every claim in a JSON document or JSON Lines stream, and a ParseIssue for each bad record."""
+    first = b""
+    try:
+        while not first.strip():
+            first = stream.readline()
+            if not first:
+                yield ParseIssue(file=file, message="empty input: no JSON claim records")
+                return
+    except OSError as error:
+        yield ParseIssue(file=file, message=f"read error: {error}")
+        return
+    if _is_complete_json(first):
+        yield from _read_lines(first, stream, file)
+    else:
+        yield from _read_document(first, stream, file)
+
+
+def _loads(text: bytes | str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def _is_complete_json(line: bytes) -> bool:
+    try:
+        _loads(line)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return False
+    return True
+
+
+def _read_lines(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Claim | ParseIssue]:
+    number = 0
+    line = first
+    # Blank lines before the first record still count, so row numbers match an editor's.
+    try:
+        stream.seek(0)
+        line = stream.readline()
+    except (OSError, ValueError):  # not seekable (a pipe): count from the first record
+        pass
+    while line:
+        number += 1
+        if line.strip():
+            yield _record_from_line(line, number, file)
+        try:
+            line = stream.readline()
+        except OSError as error:
+            yield ParseIssue(file=file, location=f"line {number + 1}", message=f"read error: {error}")
+            return
+
+
+def _record_from_line(line: bytes, number: int, file: str | None) -> Claim | ParseIssue:
+    where = f"line {number}"
+    try:
+        record = _loads(line)
+    except UnicodeDecodeError:
+        return ParseIssue(file=file, location=where, unreadable_claim=True, message=f"{where}: not UTF-8 text")
+    except json.JSONDecodeError as error:
+        return ParseIssue(
+            file=file,
+            location=where,
+            unreadable_claim=True,
+            message=f"{where}: not JSON: {error.msg} at column {error.colno}",
+        )
+    return to_claim(record, file, where=where, row=number)
+
+
+def _read_document(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Claim | ParseIssue]:
+    try:
+        data = _loads(first + stream.read())
+    except UnicodeDecodeError:
+        yield ParseIssue(file=file, message="not UTF-8 text")
+        return
+    except json.JSONDecodeError as error:
+        yield ParseIssue(
+            file=file, location=f"line {error.lineno}", message=f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        )
+        return
+    except OSError as error:
+        yield ParseIssue(file=file, message=f"read error: {error}")
+        return
+    if isinstance(data, list):
+        for index, record in enumerate(data):
+            yield to_claim(record, file, where=f"/{index}", pointer_prefix=f"/{index}")
+    elif isinstance(data, dict):
+        yield to_claim(data, file, where="", pointer_prefix="")
+    else:
+        yield ParseIssue(file=file, message=f"expected a claim object or an array of claims, found {type(data).__name__}")
+
+
+def to_claim(
+    record: Any,
+    file: str | None = None,
+    *,
+    where: str = "",
+    pointer_prefix: str = "",
+    row: int | None = None,
+) -> Claim | ParseIssue:
+    """One record in the Claim schema as a ``Claim``, or the ParseIssue saying why it is not one.
+
+    ``where`` names the record in messages (``line 3``; empty when pointers say it all);
+    ``pointer_prefix`` is the record's own pointer (``/2`` in an array).
+    """
+    if not isinstance(record, dict):
+        location = _join(where, pointer_prefix or None)
+        return ParseIssue(
+            file=file,
+            location=location or None,
+            unreadable_claim=True,
+            message=_join(location, f"a claim must be a JSON object, found {_json_type(record)}"),
+        )
+    data = dict(record)
+    # Where the record came from is ours to say, whatever the record claims.
+    data["source"] = {"file": file, "row": row, "pointer": pointer_prefix if row is None else None}
+    try:
+        return Claim.model_validate(data)
+    except ValidationError as error:
+        problems = validation_problems(error, pointer_prefix)
+        location = _join(where, problems[0][0])
+        return ParseIssue(
+            file=file,
+            location=location,
+            claim_id=claim_id_of(record),
+            unreadable_claim=True,
+            message=_join(where, summarize(problems)),
+        )
+
+
+def _join(where: str | None, text: str | None) -> str:
+    return ": ".join(part for part in (where, text) if part)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+__all__ = ["claim_json_schema", "read", "read_path", "to_claim"]

@@ -1,0 +1,203 @@
+"""Where a finding sits in its file: a path relative to the working directory, and the line, column and
+character offset of an X12 segment.
+
+X12 files are often one single line, so a line number alone points nowhere: SARIF regions and GitHub
+annotations carry columns and (SARIF) ``charOffset``/``charLength`` too. Positions are found by scanning
+the file again, lazily: only files that have findings, only up to the last segment asked for, keeping only
+the segments asked for. The scan follows the tokenizer's rules (``scrubber.readers.x12_tokens``: delimiters
+from each ISA, blank pieces skipped, delimiters reset after IEA), so segment ``n`` here is segment ``n`` of
+the reader; ``tests/test_reporters_positions.py`` checks that on every fixture.
+
+Offsets and columns count characters of the file decoded as latin-1, as the tokenizer reads it: one
+character per byte (X12 text is ASCII). Lines end at LF, CRLF or a lone CR; columns start at 1 and
+``end_column`` is the column just after the segment's last character (SARIF's convention).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import BinaryIO, Iterable, Iterator, Mapping
+from urllib.parse import quote
+
+from scrubber.readers.x12_tokens import CHUNK_SIZE, X12SyntaxError, parse_isa_delimiters
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One segment, without its terminator and without the whitespace around it."""
+
+    index: int  # 1-based segment position in the file (ISA = 1), as in Finding.segment
+    offset: int  # 0-based character offset of the segment's first character
+    length: int  # characters of the segment
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int  # exclusive
+
+    def region(self) -> dict[str, int]:
+        """A SARIF ``region``: line/column range and character range of the segment."""
+        return {
+            "startLine": self.start_line,
+            "startColumn": self.start_column,
+            "endLine": self.end_line,
+            "endColumn": self.end_column,
+            "charOffset": self.offset,
+            "charLength": self.length,
+        }
+
+
+class _Cursor:
+    """Offset, line and column of the next character, advanced over the text consumed so far."""
+
+    __slots__ = ("offset", "line", "column", "pending_cr")
+
+    def __init__(self) -> None:
+        self.offset = 0
+        self.line = 1
+        self.column = 1
+        self.pending_cr = False  # text ended with CR: a line break, unless the next text starts with LF
+
+    def advance(self, text: str) -> None:
+        if not text:
+            return
+        if self.pending_cr:
+            self.pending_cr = False
+            if not text.startswith("\n"):
+                self.line += 1
+                self.column = 1
+        self.offset += len(text)
+        matches = list(_NEWLINE.finditer(text))
+        if matches and matches[-1].group() == "\r" and matches[-1].end() == len(text):
+            matches.pop()  # may be the first half of a CRLF split between two texts
+            self.pending_cr = True
+        if matches:
+            self.line += len(matches)
+            self.column = len(text) - matches[-1].end() + 1
+        else:
+            self.column += len(text)
+
+    def here(self) -> tuple[int, int]:
+        """Line and column of the next character, which the caller knows is not a LF."""
+        if self.pending_cr:
+            self.pending_cr = False
+            self.line += 1
+            self.column = 1
+        return self.line, self.column
+
+
+def iter_spans(stream: BinaryIO) -> Iterator[Span]:
+    """Yield the span of every segment in ``stream``, numbered as ``x12_tokens.iter_segments`` numbers them.
+
+    Stops quietly where the tokenizer would raise (no ISA, bad delimiters, an unterminated tail).
+    """
+    buffer = ""
+    cursor = _Cursor()
+    index = 0
+    delimiters = None
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, eof
+        if eof:
+            return False
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            eof = True
+            return False
+        buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
+        return True
+
+    while True:
+        if delimiters is None:
+            while len(buffer.lstrip()) < 110 and fill():
+                pass
+            stripped = buffer.lstrip()
+            cursor.advance(buffer[: len(buffer) - len(stripped)])
+            buffer = stripped
+            if not buffer.startswith("ISA"):
+                return
+            try:
+                delimiters = parse_isa_delimiters(buffer[:200])
+            except X12SyntaxError:
+                return
+        terminator = delimiters.segment
+        while terminator not in buffer and fill():
+            pass
+        if terminator not in buffer:
+            return
+        pieces = buffer.split(terminator)
+        buffer = pieces.pop()
+        for position, piece in enumerate(pieces):
+            text = piece.strip()
+            if not text:
+                cursor.advance(piece + terminator)
+                continue
+            index += 1
+            lead = len(piece) - len(piece.lstrip())
+            cursor.advance(piece[:lead])
+            offset = cursor.offset
+            line, column = cursor.here()
+            cursor.advance(text)
+            yield Span(index, offset, len(text), line, column, cursor.line, cursor.column)
+            cursor.advance(piece[lead + len(text) :] + terminator)
+            if text.split(delimiters.element, 1)[0] == "IEA":
+                buffer = terminator.join(pieces[position + 1 :] + [buffer])
+                delimiters = None
+                break
+
+
+def segment_spans(path: str | os.PathLike, wanted: Iterable[int]) -> dict[int, Span]:
+    """Spans of the ``wanted`` segments of the file at ``path`` (those it has); {} if it cannot be read."""
+    wanted = {index for index in wanted if index is not None and index > 0}
+    if not wanted:
+        return {}
+    last = max(wanted)
+    found: dict[int, Span] = {}
+    try:
+        with open(path, "rb") as stream:
+            for span in iter_spans(stream):
+                if span.index in wanted:
+                    found[span.index] = span
+                if span.index >= last:
+                    break
+    except OSError:
+        return {}
+    return found
+
+
+def resolve(requests: Mapping[str | None, Iterable[int]]) -> dict[tuple[str, int], Span]:
+    """``{file: segments}`` → ``{(file, segment): span}``, one scan per file."""
+    spans: dict[tuple[str, int], Span] = {}
+    for file, segments in requests.items():
+        if file is None:
+            continue
+        for index, span in segment_spans(file, segments).items():
+            spans[(file, index)] = span
+    return spans
+
+
+def display_path(file: str | None) -> str | None:
+    """``file`` relative to the working directory, with ``/`` separators; absolute when outside it."""
+    if file is None:
+        return None
+    absolute = Path(os.path.abspath(file))
+    try:
+        relative = PurePath(os.path.relpath(absolute, Path.cwd()))
+    except ValueError:  # another drive (Windows)
+        return absolute.as_posix()
+    return absolute.as_posix() if relative.parts[:1] == ("..",) else relative.as_posix()
+
+
+def artifact_location(file: str | None) -> dict[str, str]:
+    """A SARIF ``artifactLocation``: a relative URI under ``%SRCROOT%`` (the working directory), else a file URI."""
+    shown = display_path(file)
+    if shown is None:
+        return {"uri": "stdin"}
+    if PurePath(shown).is_absolute():
+        return {"uri": Path(shown).as_uri()}
+    return {"uri": quote(shown, safe="/"), "uriBaseId": "%SRCROOT%"}
