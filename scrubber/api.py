@@ -47,6 +47,7 @@ def assemble_scrubber(
     profile_set: ProfileSet,
     engine: str = "durable",
     ignore: Iterable[str] | None = None,
+    severity: dict[str, str] | None = None,
 ) -> Scrubber:
     """A Scrubber over the selected ``rules`` plus the opt-in rules that some payer profile enables."""
     chosen = {rule.id for rule in rules}
@@ -64,6 +65,7 @@ def assemble_scrubber(
         get_engine(active, engine),
         profiles=profile_set,
         profile_only=[rule.id for rule in profile_only],
+        severity=severity,
     )
 
 

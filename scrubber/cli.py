@@ -14,6 +14,8 @@ from typing import Sequence
 from scrubber import __version__
 from scrubber.commands import COMMANDS
 from scrubber.commands.common import EXIT_CLEAN, EXIT_USAGE, UsageError
+from scrubber.baseline import BaselineError
+from scrubber.config import ConfigError
 from scrubber.profiles import ProfileLoadError
 from scrubber.rules import RuleLoadError
 
@@ -34,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = importlib.import_module(f"scrubber.commands.{args.command}")
     try:
         return command.run(args)
-    except (UsageError, RuleLoadError, ProfileLoadError) as error:
+    except (UsageError, RuleLoadError, ProfileLoadError, ConfigError, BaselineError) as error:
         print(f"scrubber: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

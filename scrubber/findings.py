@@ -60,7 +60,8 @@ class ClaimResult:
 
     @classmethod
     def unreadable(cls, issue: ParseIssue) -> "ClaimResult":
-        return cls(issue.claim_id, issue.file, issue.segment, "unreadable", error=issue.message)
+        segment = issue.claim_segment if issue.claim_segment is not None else issue.segment
+        return cls(issue.claim_id, issue.file, segment, "unreadable", error=issue.message)
 
     @classmethod
     def for_claim(cls, claim: Claim, findings: list[Finding]) -> "ClaimResult":
@@ -127,6 +128,7 @@ class Summary:
     unreadable: int = 0
     findings: int = 0
     errors: int = 0
+    failed_inputs: int = 0  # input problems of severity error (a missing file, a broken envelope)
     by_severity: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
 
     def add(self, result: ClaimResult) -> None:
@@ -159,7 +161,12 @@ class Summary:
             return 2
         threshold = SEVERITY_RANK[fail_on]
         worst = max((SEVERITY_RANK[s] for s, n in self.by_severity.items() if n), default=-1)
-        return 1 if worst >= threshold or self.unreadable else 0
+        return 1 if worst >= threshold or self.unreadable or self.failed_inputs else 0
+
+    def add_issue(self, issue: ParseIssue) -> None:
+        self.errors += 1
+        if issue.severity == "error" and not issue.unreadable_claim:
+            self.failed_inputs += 1
 
 
 @dataclass
@@ -199,5 +206,5 @@ class Report:
                 report.summary.add(event)
             else:
                 report.errors.append(event)
-                report.summary.errors += 1
+                report.summary.add_issue(event)
         return report

@@ -28,12 +28,14 @@ class Scrubber:
         batch_size: int = BATCH_SIZE,
         profiles: ProfileSet | None = None,
         profile_only: Iterable[str] = (),
+        severity: dict[str, str] | None = None,
     ):
         self.rules = {rule.id: rule for rule in rules}
         self.engine = engine
         self.batch_size = batch_size
         self.profiles = profiles
         self.profile_only = frozenset(profile_only)
+        self.severity = dict(severity or {})  # configured per-rule severities; a payer profile's win
 
     def run(self, items: Iterable[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
         """Yield a ClaimResult for every claim (readable or not), in input order, plus every ParseIssue."""
@@ -85,11 +87,12 @@ class Scrubber:
 
     def _severity_under(self, profile, rule_id: str) -> str | None:
         """The finding's severity under the claim's payer profile, or None when the profile drops it."""
+        default = self.severity.get(rule_id, self.rules[rule_id].severity)
         if profile is None:
-            return None if rule_id in self.profile_only else self.rules[rule_id].severity
+            return None if rule_id in self.profile_only else default
         if rule_id in profile.disable or (rule_id in self.profile_only and rule_id not in profile.enable):
             return None
-        return profile.severity.get(rule_id, self.rules[rule_id].severity)
+        return profile.severity.get(rule_id, default)
 
     def _finding(self, claim: Claim, rule_id: str, line_key: str, fact: dict, severity: str) -> Finding:
         rule = self.rules[rule_id]

@@ -253,14 +253,16 @@ def count_clm(text: str, terminator: str = "~", element: str = "*") -> int:
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The real command line, as CI runs it: ``python -m scrubber ...``."""
-    return subprocess.run(
+    """The real command line, as CI runs it: ``python -m scrubber ...``; never a traceback on stderr."""
+    result = subprocess.run(
         [sys.executable, "-m", "scrubber", *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
         timeout=timeout,
     )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ CLEAN = batch(simple_claims(["C1", "C2"]))
 # Medicare Part B, CLM07 'C', a lab line that Medicare pays only on assignment: CO-111 (error).
 ERROR = batch(
     subscriber(2, filing="MB", payer_name="MEDICARE PART B", member="1EG4TE5MK73")
-    + claim("E1", assignment="C", lines=[line(1, "99213"), line(2, "80053", "80")])
+    + claim("E1", "180", assignment="C", lines=[line(1, "99213", "100"), line(2, "80053", "80")])
 )
 # CLM11 AA:::CA (a tort state) billed to a commercial plan (SBR09 CI): only a warning.
 WARNING = batch(subscriber(2, filing="CI") + claim("W1", related="AA:::CA"))
@@ -65,8 +65,9 @@ def test_error_finding_exits_1(files):
     assert code == 1
     (only,) = report["claims"]
     assert only["status"] == "flagged"
-    assert {f["carc"] for f in only["findings"]} == {"CO-111"}
-    assert {f["severity"] for f in only["findings"]} == {"error"}
+    assert [(f["rule"], f["carc"], f["severity"]) for f in only["findings"]] == [
+        ("unassigned-mandatory-assignment-service", "CO-111", "error")
+    ]
 
 
 def test_mixed_batch_fixture_exit_and_report():
@@ -184,22 +185,11 @@ def test_output_into_a_missing_directory_exits_2(files, tmp_path):
     assert result.returncode == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scrubber/cli.py _check exits 0 when one of the given paths does not exist, as long as another "
-    "path has readable clean claims (Summary.exit_code ignores input problems); a missing path should fail "
-    "(2, as for a lone missing path)",
-)
 def test_missing_path_next_to_a_good_file_fails(files, tmp_path):
     result = check(str(files["clean"]), str(tmp_path / "typo.837"))
     assert result.returncode != 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scrubber/cli.py _check exits 0 when a whole file is unreadable (no ISA) next to a clean file: "
-    "the file's claims are lost but, unlike an unreadable claim, this does not count as a failure",
-)
 def test_unreadable_file_next_to_a_good_file_fails(files, write_file):
     garbage = write_file("garbage.837", b"this is not an X12 file\n" * 5)
     result = check(str(files["clean"]), str(garbage))
@@ -341,13 +331,8 @@ def test_rule_cases_pass():
 # --- output into a closed pipe ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scrubber/cli.py main() catches OSError before BrokenPipeError (a subclass), so the "
-    "`except BrokenPipeError: return EXIT_CLEAN` branch is dead: `scrubber check ... | head` prints "
-    "'scrubber: : Broken pipe' and exits 2",
-)
 def test_closed_pipe_is_not_an_error(write_file):
+    """`scrubber check ... | head`: the reader of stdout goes away; no error message, exit 0."""
     big = write_file(
         "flagged.837",
         batch(

@@ -41,7 +41,6 @@ from conftest import (
     subscriber,
     transaction,
     unreadable,
-    x12,
 )
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -547,11 +546,6 @@ def test_claim_before_any_subscriber_is_unreadable():
     assert len(issues) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x12_837p._clm calls reader.new_claim() (which breaks a claim with no HL*22 before it) before "
-    "setting data['claim_id'], so the unreadable-claim ParseIssue has claim_id None instead of CLM01",
-)
 def test_claim_before_any_subscriber_keeps_its_id():
     (issue,) = unreadable(read_text(batch(claim("A0") + simple_claims(["A1"])))[1])
     assert issue.claim_id == "A0"
@@ -641,11 +635,6 @@ def test_transaction_without_se_before_ge():
     assert any(i.location == "envelope" and i.segment == segment_index(text, "GE*") for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x12_837p ST handler does not report an ST that opens while the previous transaction set is "
-    "still open (its SE is missing); the missing SE goes unreported",
-)
 def test_st_before_previous_se_is_reported():
     first = transaction(billing() + simple_claims(["A1"]), control="0001")[:-1]
     second = transaction(billing() + simple_claims(["A2"]), control="0002")
@@ -655,12 +644,6 @@ def test_st_before_previous_se_is_reported():
     assert any(i.segment == segment_index(text, "ST*837*0002") for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x12_837p._Reader.on_segment reports every segment outside ST..SE (after a corrupt ST, or after a "
-    "spurious SE made by a corrupt byte) as 'outside a transaction set' without opening a claim, so those CLM "
-    "segments are neither claims nor unreadable claims (claim count out < CLM segments in)",
-)
 @pytest.mark.parametrize(
     ("old", "new"),
     [("ST*837", "SX*837"), ("GS*HC*SUBMITTER01*RECEIVER01*20260115*0930*101*X*005010X222A1~\n", "GS*HC*SUBMITTER01*RECEIVER01*20260115*0930*101*X*005010X222A1\n"), ("CLEARINGHOUSE", "CLEARINGHO~SE")],
@@ -693,11 +676,6 @@ def test_truncated_at_a_segment_boundary_mid_claim():
     assert any(i.location == "envelope" and "IEA" in i.message for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: x12_837p._Reader.at_end_of_input closes the cut claim with close_claim_as_unreadable(None, ...), "
-    "so the unreadable claim has no segment (expected at least its CLM index)",
-)
 def test_truncated_claim_keeps_a_location():
     text = _truncation_text()
     (broken,) = unreadable(read_text(text[: text.index("LX*2")])[1])
@@ -715,11 +693,6 @@ def test_truncated_inside_a_segment():
     assert any(i.location == "envelope" and i.segment == segment_index(text, "SV1*HC:80053") for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when the file is cut inside a segment the tokenizer raises X12SyntaxError and "
-    "x12_837p._Reader.run returns without at_end_of_input(), so no issue says the IEA is missing",
-)
 def test_truncated_inside_a_segment_says_iea_is_missing():
     text = _truncation_text()
     _, issues = read_text(text[: text.index("SV1*HC:80053") + 7])

@@ -43,15 +43,7 @@ def test_standard_isa_delimiters():
         ("|", "^", ">", "\n"),
         ("^", "{", "\\", "'"),
         ("!", "*", "@", "~"),
-        pytest.param(
-            "\x1d", "\x1f", "\x1e", "\x1c",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: parse_isa_delimiters rejects element separator '\\x1d' (str.isspace() is True for "
-                "the control characters FS/GS/RS/US \\x1c-\\x1f, which X12 allows as delimiters)",
-            ),
-            id="control-characters",
-        ),
+        pytest.param("\x1d", "\x1f", "\x1e", "\x1c", id="control-characters"),
     ],
 )
 def test_delimiters_come_from_isa_positions(element, repetition, component, terminator):

@@ -19,6 +19,7 @@ class ParseIssue(BaseModel):
     location: str | None = None  # row number, JSON pointer, "ISA", ...
     claim_id: str | None = None
     unreadable_claim: bool = False
+    claim_segment: int | None = None  # for an unreadable claim: where the claim starts (its CLM)
     severity: str = "error"  # "warning": the input was read, but not as its envelope declared
     message: str
 

@@ -178,6 +178,7 @@ class _Reader:
         self.claims_seen = 0
         self.out: list[Claim | ParseIssue] = []  # produced by the current segment, handed on by run()
         self.warned_component = False
+        self.outside_reported = False  # "outside a transaction set" is said once per stretch
 
     def issue(self, segment: int | None, message: str, **extra: Any) -> ParseIssue:
         return ParseIssue(file=self.file, segment=segment, message=message, **extra)
@@ -203,6 +204,7 @@ class _Reader:
         except X12SyntaxError as error:
             self.close_claim_as_unreadable(error.segment, str(error))
             self.report(error.segment, str(error), location="envelope")
+            self.at_end_of_input(after_error=True)
             yield from out
             return
         except OSError as error:
@@ -227,7 +229,7 @@ class _Reader:
             envelope(self, segment)
             return
         if self.transaction is None:
-            self.report(segment.index, f"{segment_id} segment outside a transaction set (ST/SE)")
+            self.outside_transaction(segment)
             return
         if segment_id in LOOP_OPENERS:
             loop = next_loop(self.loop, segment_id, segment.elements)
@@ -250,11 +252,33 @@ class _Reader:
             else:
                 self.report(segment.index, message)
 
-    def at_end_of_input(self) -> None:
+    def outside_transaction(self, segment: Segment) -> None:
+        """A segment between SE and the next ST (a corrupt ST, a spurious SE): report it once, and
+        still account for every claim in it as unreadable, so no claim vanishes."""
+        if segment.elements[0] == "CLM":
+            self.claims_seen += 1
+            self.report(
+                segment.index,
+                "claim outside a transaction set (no ST before it, or a corrupt SE ended it early)",
+                claim_id=segment.get(1) or None,
+                unreadable_claim=True,
+                claim_segment=segment.index,
+            )
+        elif not self.outside_reported:
+            self.report(
+                segment.index,
+                f"{segment.elements[0]} segment outside a transaction set (ST/SE); "
+                "skipping to the next ST (claims in between are reported as unreadable)",
+                location="envelope",
+            )
+        self.outside_reported = True
+
+    def at_end_of_input(self, after_error: bool = False) -> None:
         if self.claim is not None:
             self.close_claim_as_unreadable(None, "file ends inside this claim, before its SE segment (truncated?)")
         if self.interchange is None and self.claims_seen == 0:
-            self.report(None, "no X12 interchange found (empty input?)", location="envelope")
+            if not after_error:  # the error already said what was found instead
+                self.report(None, "no X12 interchange found (empty input?)", location="envelope")
         elif self.loop != "IEA":
             self.report(None, "file ends without an IEA segment (truncated?)", location="envelope")
 
@@ -264,7 +288,13 @@ class _Reader:
         claim = self.claim
         assert claim is not None
         if claim.error is None:
-            claim.error = self.issue(segment, message, claim_id=claim.claim_id, unreadable_claim=True)
+            claim.error = self.issue(
+                segment if segment is not None else claim.start,
+                message,
+                claim_id=claim.claim_id,
+                unreadable_claim=True,
+                claim_segment=claim.start,
+            )
 
     def close_claim_as_unreadable(self, segment: int | None, message: str) -> None:
         if self.claim is None:
@@ -285,7 +315,13 @@ class _Reader:
         data["lines"] = builder.lines
         data["other_payers"] = builder.other_payers
         if not builder.lines:
-            self.report(builder.start, "claim has no service lines (LX/SV1)", claim_id=builder.claim_id, unreadable_claim=True)
+            self.report(
+                builder.start,
+                "claim has no service lines (LX/SV1)",
+                claim_id=builder.claim_id,
+                unreadable_claim=True,
+                claim_segment=builder.start,
+            )
             return
         for line in builder.lines:
             if "procedure" not in line:
@@ -294,6 +330,7 @@ class _Reader:
                     f"service line {line['number']} has no SV1 segment",
                     claim_id=builder.claim_id,
                     unreadable_claim=True,
+                    claim_segment=builder.start,
                 )
                 return
         try:
@@ -306,6 +343,7 @@ class _Reader:
                 f"claim does not fit the model at {where}: {first['msg']}",
                 claim_id=builder.claim_id,
                 unreadable_claim=True,
+                claim_segment=builder.start,
             )
 
     def new_claim(self, segment: Segment) -> None:
@@ -325,6 +363,7 @@ class _Reader:
             },
             "elements": {"CLM": segment.index},
             "diagnoses": [],
+            "claim_id": segment.get(1),
         }
         self.claim = _ClaimBuilder(data, segment.index)
         if not context:
@@ -351,6 +390,14 @@ def _envelope_handlers() -> dict[str, Callable[[_Reader, Segment], None]]:
         reader.loop = "GS"
 
     def st(reader: _Reader, segment: Segment) -> None:
+        if reader.transaction is not None:
+            reader.finish_claim()
+            reader.report(
+                segment.index,
+                f"ST before the SE of transaction set {reader.transaction.get(2)!r} (its SE is missing)",
+                location="envelope",
+            )
+        reader.outside_reported = False
         if segment.get(1) != "837":
             reader.report(segment.index, f"ST01 is {segment.get(1)!r}: not an 837 transaction set", location="envelope")
         version = segment.get(3) or reader.implementation

@@ -14,6 +14,7 @@ from typing import BinaryIO, Iterator
 
 CHUNK_SIZE = 1 << 16
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+_LAYOUT_WHITESPACE = " \t\r\n\v\f"  # what may follow a terminator; str.strip() would also eat \x1c-\x1f
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def parse_isa_delimiters(head: str) -> Delimiters:
     if not head.startswith("ISA") or len(head) < 4:
         raise X12SyntaxError("input does not start with an ISA segment", segment=1)
     element = head[3]
-    if element.isalnum() or element.isspace():
+    if element.isalnum() or element in _LAYOUT_WHITESPACE:  # FS/GS/RS/US (\x1c-\x1f) are valid delimiters
         raise X12SyntaxError(f"ISA element separator {element!r} is not a delimiter", segment=1)
     # ISA16 is the 16th element: find the 16th separator, then one component character, then the terminator.
     position = 0
@@ -148,7 +149,7 @@ def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
         pieces = buffer.split(terminator)
         buffer = pieces.pop()  # the unterminated tail waits for the next chunk
         for position, piece in enumerate(pieces):
-            text = piece.strip()
+            text = piece.strip(_LAYOUT_WHITESPACE)
             if not text:
                 continue  # a stray terminator or blank line
             index += 1

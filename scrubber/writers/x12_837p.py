@@ -425,7 +425,7 @@ def write_to(
     implementation: str = DEFAULT_IMPLEMENTATION,
     segment_terminator: str = "~\n",
     claims_per_transaction: int | None = None,
-    usage: str = "P",
+    usage: str = "T",
 ) -> None:
     """Stream an 837P interchange holding ``claims`` to the text file ``fp``.
 
@@ -470,7 +470,7 @@ def write(
     implementation: str = DEFAULT_IMPLEMENTATION,
     segment_terminator: str = "~\n",
     claims_per_transaction: int | None = None,
-    usage: str = "P",
+    usage: str = "T",
 ) -> str:
     """The 837P interchange for ``claims`` as a string; keywords as for :func:`write_to`."""
     out = io.StringIO()

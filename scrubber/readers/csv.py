@@ -1,0 +1,719 @@
+"""Read CSV claim-line exports: one row per service line, grouped into claims by a claim-id column.
+
+A YAML column mapping says which export column fills which model field (``scrubber/mappings/`` ships
+``charge-export`` for a typical charge export and ``openemr`` for OpenEMR-style billing exports)::
+
+    name: my-ehr
+    claim_id: Encounter No          # the column that groups rows into claims (required)
+    grouping: contiguous            # or: scattered (see below)
+    date_format: "%m/%d/%Y"         # default: 2025-01-31, 20250131 or 01/31/2025
+    fields:                         # model field: column, or {column, split, values, prefix, date_format}
+      assignment: {column: Accept Assign, values: {"Y": A, "N": C}}
+      payer.filing_indicator: Payer Type
+      diagnoses: {column: Dx Codes, split: "|"}
+      line.procedure: CPT
+      line.charge: Charge
+
+Targets (``TARGETS`` below) are claim fields (``assignment``), fields of the payer, subscriber, patient,
+billing and rendering providers (``payer.filing_indicator``), one other payer (``other_payer.paid``),
+and service-line fields (``line.charge``). Claim-level columns are repeated on every row of a claim;
+an empty cell says nothing, and two rows of one claim that disagree make it unreadable.
+``line.diagnosis_codes`` (codes instead of pointers, as OpenEMR's ``justify``) adds the codes to the
+claim's diagnoses in the order first seen and points the line at them; ``diagnosis_rows`` reads rows
+that hold one diagnosis each (OpenEMR's ICD10 billing rows) instead of a service line.
+
+Grouping: with ``contiguous`` (the default) the rows of one claim must follow each other, and the file
+streams claim by claim in constant memory. A claim id that comes back after other claims is reported as
+an unreadable claim (its earlier rows were already read as a claim). ``scattered`` reads the whole file
+first, then groups, for exports not sorted by claim.
+
+Row numbers count the header as row 1, as a spreadsheet shows them. A bad cell makes its claim
+unreadable: a ``ParseIssue`` names the row and the column, and the other claims are still read.
+
+>>> rows = [{"claim": "C1", "payer": "MB", "cpt": "99213", "fee": "80"},
+...         {"claim": "C1", "payer": "MB", "cpt": "80053", "fee": "abc"},
+...         {"claim": "C2", "payer": "CI", "cpt": "99213", "fee": "95"}]
+>>> mapping = {"claim_id": "claim", "fields": {"payer.filing_indicator": "payer",
+...            "line.procedure": "cpt", "line.charge": "fee"}}
+>>> bad, good = read_rows(rows, mapping)
+>>> bad.claim_id, bad.location, bad.message
+('C1', 'row 3, column fee', "row 3, column 'fee': 'abc' is not an amount")
+>>> good.claim_id, good.payer.filing_indicator, good.total_charge, good.source.row
+('C2', 'CI', Decimal('95'), 4)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from scrubber.model import Claim, ParseIssue
+from scrubber.readers.common import validation_problems
+
+DEFAULT_MAPPING = "charge-export"
+_MAPPINGS_PACKAGE = "scrubber.mappings"
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["text", "decimal", "date", "int", "list", "ints", "codes"]
+    element: str  # the X12 element the field stands for
+
+
+def _targets() -> dict[str, Target]:
+    t = Target
+    targets = {
+        "total_charge": t("decimal", "2300 CLM02 (default: the sum of the line charges)"),
+        "place_of_service": t("text", "2300 CLM05-1"),
+        "frequency": t("text", "2300 CLM05-3"),
+        "provider_signature": t("text", "2300 CLM06"),
+        "assignment": t("text", "2300 CLM07"),
+        "benefits_assignment": t("text", "2300 CLM08"),
+        "release_of_information": t("text", "2300 CLM09"),
+        "related_causes": t("list", "2300 CLM11-1..3"),
+        "accident_state": t("text", "2300 CLM11-4"),
+        "accident_date": t("date", "2300 DTP*439"),
+        "prior_auth": t("text", "2300 REF*G1"),
+        "payer_claim_number": t("text", "2300 REF*F8"),
+        "diagnoses": t("codes", "2300 HI (first ABK, then ABF)"),
+        "billing_state": t("text", "2010AA N402"),
+        "billing_provider.npi": t("text", "2010AA NM109"),
+        "billing_provider.taxonomy": t("text", "2000A PRV03"),
+        "rendering_provider.npi": t("text", "2310B NM109"),
+        "rendering_provider.taxonomy": t("text", "2310B PRV03"),
+        "payer.sequence": t("text", "2000B SBR01"),
+        "payer.insurance_type": t("text", "2000B SBR05"),
+        "payer.filing_indicator": t("text", "2000B SBR09"),
+        "payer.payer_id": t("text", "2010BB NM109"),
+        "payer.name": t("text", "2010BB NM103"),
+        "subscriber.last_name": t("text", "2010BA NM103"),
+        "subscriber.first_name": t("text", "2010BA NM104"),
+        "subscriber.member_id": t("text", "2010BA NM109"),
+        "subscriber.state": t("text", "2010BA N402"),
+        "subscriber.birth_date": t("date", "2010BA DMG02"),
+        "patient.relationship": t("text", "2000C PAT01 (18 = self: no separate patient)"),
+        "patient.last_name": t("text", "2010CA NM103"),
+        "patient.first_name": t("text", "2010CA NM104"),
+        "patient.state": t("text", "2010CA N402"),
+        "patient.birth_date": t("date", "2010CA DMG02"),
+        "other_payer.sequence": t("text", "2320 SBR01"),
+        "other_payer.insurance_type": t("text", "2320 SBR05"),
+        "other_payer.filing_indicator": t("text", "2320 SBR09"),
+        "other_payer.payer_id": t("text", "2330B NM109"),
+        "other_payer.name": t("text", "2330B NM103"),
+        "other_payer.paid": t("decimal", "2320 AMT*D"),
+        "other_payer.adjudication_date": t("date", "2330B DTP*573"),
+        "line.number": t("int", "2400 LX01 (default: the row's place in its claim)"),
+        "line.procedure": t("text", "2400 SV101-2"),
+        "line.qualifier": t("text", "2400 SV101-1"),
+        "line.modifiers": t("list", "2400 SV101-3..6"),
+        "line.charge": t("decimal", "2400 SV102"),
+        "line.unit_basis": t("text", "2400 SV103"),
+        "line.units": t("decimal", "2400 SV104"),
+        "line.place_of_service": t("text", "2400 SV105"),
+        "line.diagnosis_pointers": t("ints", "2400 SV107"),
+        "line.diagnosis_codes": t("codes", "2400 SV107 (as codes, added to 2300 HI)"),
+        "line.service_date": t("date", "2400 DTP*472"),
+        "line.prior_auth": t("text", "2400 REF*G1"),
+        "line.rendering_provider.npi": t("text", "2420A NM109"),
+        "line.rendering_provider.taxonomy": t("text", "2420A PRV03"),
+        "line.prior_payer_paid": t("decimal", "2430 SVD02 (of the other payer)"),
+    }
+    return targets
+
+
+TARGETS: dict[str, Target] = _targets()
+_LIST_KINDS = frozenset({"list", "ints", "codes"})
+
+
+class MappingError(ValueError):
+    """A column mapping that cannot be used (file missing, not YAML, unknown target, ...)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _text_key(value: Any) -> str:
+    if isinstance(value, bool):  # YAML 1.1 reads yes/no/on/off as booleans
+        raise ValueError(f"{value!r} reads as a boolean in YAML: quote it")
+    return str(value)
+
+
+class ColumnSpec(_Frozen):
+    """Which column fills a field, and how its text becomes the field's value."""
+
+    column: str
+    split: str | None = None  # between the items of a list field ("|" in "F32.9|I10")
+    values: dict[str, str] | None = None  # export value -> X12 code; any other value is an error
+    prefix: str | None = None  # removed from each item ("ICD10|" in "ICD10|F32.9")
+    date_format: str | None = None  # strptime format, e.g. "%m/%d/%Y"
+
+    @field_validator("column", mode="before")
+    @classmethod
+    def _column_text(cls, value: Any) -> Any:
+        return _text_key(value) if isinstance(value, (int, float, bool)) else value
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_text_key(k): _text_key(v) for k, v in value.items()}
+        return value
+
+
+class DiagnosisRows(_Frozen):
+    """Rows that each hold one diagnosis of their claim instead of a service line."""
+
+    column: str  # e.g. code_type
+    values: list[str]  # e.g. [ICD10]
+    code: str  # the column holding the diagnosis code
+    prefix: str | None = None
+
+
+class CsvMapping(_Frozen):
+    name: str | None = None
+    description: str | None = None
+    claim_id: str = Field(description="the column whose value groups rows into claims")
+    grouping: Literal["contiguous", "scattered"] = "contiguous"
+    delimiter: str = ","
+    date_format: str | None = None
+    diagnosis_rows: DiagnosisRows | None = None
+    fields: dict[str, ColumnSpec]
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"column": v} if isinstance(v, (str, int)) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> "CsvMapping":
+        unknown = sorted(set(self.fields) - set(TARGETS))
+        if unknown:
+            raise ValueError(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+        if "line.procedure" not in self.fields:
+            raise ValueError("line.procedure must be mapped: a row is a service line")
+        if "line.diagnosis_pointers" in self.fields and "line.diagnosis_codes" in self.fields:
+            raise ValueError("map line.diagnosis_pointers or line.diagnosis_codes, not both")
+        if len(self.delimiter) != 1:
+            raise ValueError("delimiter must be one character")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the mapping reads, claim-id column first."""
+        names = [self.claim_id] + [spec.column for spec in self.fields.values()]
+        if self.diagnosis_rows is not None:
+            names += [self.diagnosis_rows.column, self.diagnosis_rows.code]
+        return list(dict.fromkeys(names))
+
+
+def bundled_mappings() -> list[str]:
+    """Names of the mappings shipped in ``scrubber/mappings`` (usable as ``mapping="openemr"``)."""
+    folder = resources.files(_MAPPINGS_PACKAGE)
+    return sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+
+
+def load_mapping(source: str | Path | Mapping[str, Any] | CsvMapping | None = None) -> CsvMapping:
+    """A mapping from a YAML file, a bundled mapping's name, a dict, or ``None`` (``charge-export``)."""
+    if isinstance(source, CsvMapping):
+        return source
+    label = "mapping"
+    if source is None:
+        source = DEFAULT_MAPPING
+    if isinstance(source, (str, Path)):
+        label = str(source)
+        path = Path(source)
+        if not path.is_file() and str(source) in bundled_mappings():
+            text = resources.files(_MAPPINGS_PACKAGE).joinpath(f"{source}.yaml").read_text(encoding="utf-8")
+            label = f"bundled mapping {source!r}"
+        else:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as error:
+                bundled = ", ".join(bundled_mappings())
+                raise MappingError(
+                    f"mapping {label}: cannot read it ({error.strerror or error}); bundled mappings: {bundled}"
+                ) from None
+            except UnicodeDecodeError:
+                raise MappingError(f"mapping {label}: not UTF-8 text") from None
+        import yaml
+
+        try:
+            source = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise MappingError(f"mapping {label}: not YAML: {error}") from None
+    if not isinstance(source, Mapping):
+        raise MappingError(f"mapping {label}: expected a YAML mapping with claim_id and fields")
+    try:
+        return CsvMapping.model_validate(dict(source))
+    except ValidationError as error:
+        problems = validation_problems(error)
+        where, message = problems[0]
+        raise MappingError(f"mapping {label}: {where.lstrip('/').replace('/', '.')}: {message}") from None
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_path(path: str | Path, mapping: Any = None) -> Iterator[Claim | ParseIssue]:
+    name = str(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
+        return
+    with stream:
+        yield from read(stream, name, mapping)
+
+
+def read(stream: BinaryIO, file: str | None = None, mapping: Any = None) -> Iterator[Claim | ParseIssue]:
+    """Every claim in a CSV export (UTF-8, header row first), and a ParseIssue for what cannot be read."""
+    try:
+        spec = load_mapping(mapping)
+    except MappingError as error:
+        yield ParseIssue(file=file, message=str(error))
+        return
+    if isinstance(stream, io.TextIOBase):
+        yield from _read_text(stream, spec, file)
+        return
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _read_text(text, spec, file)
+    finally:
+        text.detach()  # the caller owns (and closes) the byte stream
+
+
+def _read_text(text: Any, spec: CsvMapping, file: str | None) -> Iterator[Claim | ParseIssue]:
+    reader = csv.reader(text, delimiter=spec.delimiter)
+    try:
+        header = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as error:
+        yield ParseIssue(file=file, location="row 1", message=f"row 1: {_csv_problem(error)}")
+        return
+    if not header or not any(cell.strip() for cell in header):
+        yield ParseIssue(file=file, message="empty input: no CSV header row")
+        return
+    header = [cell.strip() for cell in header]
+    problem = _check_header(header, spec, file)
+    if problem is not None:
+        yield problem
+        if problem.severity == "error":
+            return
+
+    def records() -> Iterator[tuple[int, dict[str, str]]]:
+        number = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as error:
+                raise _Unreadable(number + 1, _csv_problem(error)) from None
+            number += 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield number, dict(zip(header, cells))
+
+    yield from _group(records(), spec, file)
+
+
+def read_rows(
+    rows: Iterable[Mapping[str, Any]], mapping: Any = None, file: str | None = None, *, first_row: int = 2
+) -> Iterator[Claim | ParseIssue]:
+    """Claims from rows already split into cells (dicts of column -> value, e.g. ``csv.DictReader``).
+
+    Values may be text or Python values (numbers, dates, ``None``). Row numbers start at ``first_row``
+    (2: the row after a header).
+    """
+    try:
+        spec = load_mapping(mapping)
+    except MappingError as error:
+        yield ParseIssue(file=file, message=str(error))
+        return
+
+    def records() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, row in enumerate(rows, first_row):
+            if not isinstance(row, Mapping):
+                raise _Unreadable(number, f"a row must be a mapping of column to value, found {type(row).__name__}")
+            yield number, {str(key): _cell_text(value) for key, value in row.items()}
+
+    yield from _group(records(), spec, file)
+
+
+class _Unreadable(Exception):
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.row = row
+        self.message = message
+
+
+def _csv_problem(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text (at or after this row)"
+    return f"not CSV: {error}"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _check_header(header: list[str], spec: CsvMapping, file: str | None) -> ParseIssue | None:
+    present = set(header)
+    missing = [column for column in spec.columns if column not in present]
+    if not missing:
+        return None
+    required = {spec.claim_id, spec.fields["line.procedure"].column}
+    name = f" {spec.name!r}" if spec.name else ""
+    if required & set(missing):
+        return ParseIssue(
+            file=file,
+            location="row 1",
+            message=f"row 1: the header lacks {', '.join(repr(c) for c in missing)}, which the mapping{name} "
+            f"reads (header: {', '.join(repr(c) for c in header[:12])}{', ...' if len(header) > 12 else ''})",
+        )
+    return ParseIssue(
+        file=file,
+        location="row 1",
+        severity="warning",
+        message=f"row 1: the header lacks {', '.join(repr(c) for c in missing)}, which the mapping{name} reads; "
+        "read as empty",
+    )
+
+
+def _group(
+    records: Iterator[tuple[int, dict[str, str]]], spec: CsvMapping, file: str | None
+) -> Iterator[Claim | ParseIssue]:
+    """Rows -> claims, contiguous (streaming) or scattered (the whole input first)."""
+    id_column = spec.claim_id
+    scattered: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    finished: set[str] = set()
+    current: str | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for number, row in records:
+            claim_id = (row.get(id_column) or "").strip()
+            if not claim_id:
+                yield ParseIssue(
+                    file=file,
+                    location=f"row {number}, column {id_column}",
+                    message=f"row {number}, column {id_column!r}: no claim id; the row is not read",
+                )
+                continue
+            if spec.grouping == "scattered":
+                scattered.setdefault(claim_id, []).append((number, row))
+                continue
+            if claim_id != current:
+                if current is not None:
+                    yield _claim_or_scattered(current, rows, spec, file, finished)
+                current, rows = claim_id, []
+            rows.append((number, row))
+    except _Unreadable as error:
+        if current is not None and rows:
+            yield ParseIssue(
+                file=file,
+                location=f"row {error.row}",
+                claim_id=current,
+                unreadable_claim=True,
+                message=f"row {error.row}: {error.message}; the input ends here, inside this claim",
+            )
+        else:
+            yield ParseIssue(file=file, location=f"row {error.row}", message=f"row {error.row}: {error.message}")
+        current = None
+    if current is not None:
+        yield _claim_or_scattered(current, rows, spec, file, finished)
+    for claim_id, claim_rows in scattered.items():
+        yield build_claim(claim_id, claim_rows, spec, file)
+
+
+def _claim_or_scattered(
+    claim_id: str, rows: list[tuple[int, dict[str, str]]], spec: CsvMapping, file: str | None, finished: set[str]
+) -> Claim | ParseIssue:
+    if claim_id in finished:
+        first, last = rows[0][0], rows[-1][0]
+        span = f"row {first}" if first == last else f"rows {first}-{last}"
+        return ParseIssue(
+            file=file,
+            location=f"row {first}, column {spec.claim_id}",
+            claim_id=claim_id,
+            unreadable_claim=True,
+            message=f"{span}: claim {claim_id} comes back after rows of other claims (its earlier rows were "
+            "read as a claim of their own); sort the export by claim id, or set `grouping: scattered` "
+            "in the mapping",
+        )
+    finished.add(claim_id)
+    return build_claim(claim_id, rows, spec, file)
+
+
+# --- one claim from its rows ----------------------------------------------------------------------
+
+
+class _BadCell(ValueError):
+    pass
+
+
+def build_claim(
+    claim_id: str, rows: list[tuple[int, dict[str, str]]], spec: CsvMapping, file: str | None = None
+) -> Claim | ParseIssue:
+    """The claim that ``rows`` (``(row number, cells)``, all with ``claim_id``) describe."""
+    problems: list[tuple[int, str, str]] = []  # (row, column, message)
+    claim_values: dict[str, tuple[Any, int]] = {}
+    lines: list[tuple[int, dict[str, Any]]] = []
+    row_diagnoses: list[str] = []
+    for number, row in rows:
+        if spec.diagnosis_rows is not None and _is_diagnosis_row(row, spec.diagnosis_rows):
+            code = _code(_strip_prefix(row.get(spec.diagnosis_rows.code, "").strip(), spec.diagnosis_rows.prefix))
+            if code:
+                row_diagnoses.append(code)
+            continue
+        line: dict[str, Any] = {}
+        for target, column in spec.fields.items():
+            raw = (row.get(column.column) or "").strip()
+            if not raw:
+                continue
+            try:
+                value = _convert(TARGETS[target].kind, raw, column, spec)
+            except _BadCell as error:
+                problems.append((number, column.column, str(error)))
+                continue
+            if target.startswith("line."):
+                _put(line, target[len("line.") :], value)
+            elif target in claim_values and claim_values[target][0] != value:
+                earlier, earlier_row = claim_values[target]
+                problems.append(
+                    (number, column.column, f"{raw!r} differs from {_show(earlier)} on row {earlier_row} of the same claim")
+                )
+            else:
+                claim_values.setdefault(target, (value, number))
+        if "procedure" not in line:
+            column = spec.fields["line.procedure"].column
+            problems.append((number, column, "no procedure code"))
+        lines.append((number, line))
+    if not lines and not problems:
+        problems.append((rows[0][0], spec.claim_id, "the claim has no service-line rows"))
+    if problems:
+        return _unreadable(claim_id, problems, file)
+    data = _assemble(claim_id, {k: v for k, (v, _) in claim_values.items()}, lines, row_diagnoses, rows[0][0], file)
+    if isinstance(data, tuple):
+        return _unreadable(claim_id, [data], file)
+    try:
+        return Claim.model_validate(data)
+    except ValidationError as error:
+        located = [_locate(where, message, spec, claim_values, lines) for where, message in validation_problems(error)]
+        return _unreadable(claim_id, located, file)
+
+
+def _put(data: dict[str, Any], target: str, value: Any) -> None:
+    """``data["payer"]["name"] = value`` for target ``payer.name``."""
+    *parents, leaf = target.split(".")
+    for parent in parents:
+        data = data.setdefault(parent, {})
+    data[leaf] = list(value) if isinstance(value, tuple) else value
+
+
+def _is_diagnosis_row(row: dict[str, str], rule: DiagnosisRows) -> bool:
+    return (row.get(rule.column) or "").strip() in rule.values
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return repr(":".join(str(v) for v in value))
+    return repr(str(value))
+
+
+def _unreadable(claim_id: str, problems: list[tuple[int, str, str]], file: str | None) -> ParseIssue:
+    problems = sorted(problems, key=lambda p: p[0])
+    row, column, _ = problems[0]
+    shown = [f"row {r}, column {c!r}: {m}" for r, c, m in problems[:3]]
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    return ParseIssue(
+        file=file,
+        location=f"row {row}, column {column}",
+        claim_id=claim_id,
+        unreadable_claim=True,
+        message="; ".join(shown) + more,
+    )
+
+
+def _locate(
+    where: str,
+    message: str,
+    spec: CsvMapping,
+    claim_values: dict[str, tuple[Any, int]],
+    lines: list[tuple[int, dict[str, Any]]],
+) -> tuple[int, str, str]:
+    """A model validation problem (``/lines/1/units``) as (row, column, message)."""
+    parts = where.strip("/").split("/")
+    if parts[0] == "lines" and len(parts) > 2 and parts[1].isdigit() and int(parts[1]) < len(lines):
+        target = "line." + ".".join(p for p in parts[2:] if not p.isdigit())
+        row = lines[int(parts[1])][0]
+    else:
+        target = ".".join(p for p in parts if not p.isdigit()).replace("other_payers", "other_payer")
+        row = claim_values.get(target, (None, lines[0][0] if lines else 1))[1]
+    column = spec.fields[target].column if target in spec.fields else where
+    return row, column, message
+
+
+def _assemble(
+    claim_id: str,
+    values: dict[str, Any],
+    lines: list[tuple[int, dict[str, Any]]],
+    row_diagnoses: list[str],
+    first_row: int,
+    file: str | None,
+) -> dict[str, Any] | tuple[int, str, str]:
+    data: dict[str, Any] = {"claim_id": claim_id, "source": {"file": file, "row": first_row}}
+    for target, value in values.items():
+        _put(data, target, value)
+    codes = list(data.pop("diagnoses", []))
+    other = data.pop("other_payer", None)
+    model_lines = []
+    for position, (number, line) in enumerate(lines, start=1):
+        line = dict(line)
+        line.setdefault("number", position)
+        for code in line.get("diagnosis_codes", ()):
+            if code not in codes:
+                codes.append(code)
+        if "diagnosis_codes" in line:
+            line["diagnosis_pointers"] = [codes.index(code) + 1 for code in line.pop("diagnosis_codes")]
+        paid = line.pop("prior_payer_paid", None)
+        if paid is not None:
+            if other is None or not other.get("payer_id"):
+                return (number, "line.prior_payer_paid", "a prior payer's line payment needs the other payer's id")
+            line["adjudications"] = [{"payer_id": other["payer_id"], "paid": paid, "procedure": line.get("procedure")}]
+        model_lines.append(line)
+    for code in row_diagnoses:
+        if code not in codes:
+            codes.append(code)
+    data["diagnoses"] = [{"code": code, "qualifier": "ABK" if i == 0 else "ABF"} for i, code in enumerate(codes)]
+    data["lines"] = model_lines
+    if other is not None:
+        data["other_payers"] = [other]
+    patient = data.get("patient")
+    if patient is not None and patient.get("relationship") in (None, "18"):
+        # Patient is the subscriber (PAT01 18 / no relationship): one person, 2010BA.
+        subscriber = data.setdefault("subscriber", {})
+        for key, value in patient.items():
+            if key != "relationship":
+                subscriber.setdefault(key, value)
+        del data["patient"]
+    if "total_charge" not in data:
+        data["total_charge"] = sum((line.get("charge", Decimal(0)) for line in model_lines), Decimal(0))
+    return data
+
+
+# --- cells ---------------------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%m/%d/%Y")
+_MONEY_NOISE = re.compile(r"[$,\s]")
+
+
+def _strip_prefix(text: str, prefix: str | None) -> str:
+    if prefix and text.startswith(prefix):
+        return text[len(prefix) :]
+    return text
+
+
+def _code(text: str) -> str:
+    """A diagnosis code as X12 writes it: no dot, upper case (``F32.9`` -> ``F329``)."""
+    return text.replace(".", "").strip().upper()
+
+
+def _translate(text: str, column: ColumnSpec) -> str:
+    if column.values is None:
+        return text
+    if text in column.values:
+        return column.values[text]
+    folded = {key.casefold(): value for key, value in column.values.items()}
+    if text.casefold() in folded:
+        return folded[text.casefold()]
+    known = ", ".join(repr(key) for key in column.values)
+    raise _BadCell(f"{text!r} is not one of {known}")
+
+
+def _convert(kind: str, raw: str, column: ColumnSpec, spec: CsvMapping) -> Any:
+    if kind in _LIST_KINDS:
+        items = raw.split(column.split) if column.split else [raw]
+        items = [_strip_prefix(item.strip(), column.prefix).strip() for item in items]
+        items = [_translate(item, column) for item in items if item]
+        if kind == "ints":
+            return tuple(_integer(item) for item in items)
+        if kind == "codes":
+            return tuple(_code(item) for item in items)
+        return tuple(items)
+    text = _translate(_strip_prefix(raw, column.prefix), column)
+    if kind == "decimal":
+        return _amount(text)
+    if kind == "int":
+        return _integer(text)
+    if kind == "date":
+        return _date(text, column.date_format or spec.date_format)
+    return text
+
+
+def _amount(text: str) -> Decimal:
+    cleaned = _MONEY_NOISE.sub("", text)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise _BadCell(f"{text!r} is not an amount") from None
+    if not value.is_finite():
+        raise _BadCell(f"{text!r} is not an amount")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _BadCell(f"{text!r} is not a whole number") from None
+    if not value.is_finite() or value != value.to_integral_value():
+        raise _BadCell(f"{text!r} is not a whole number")
+    return int(value)
+
+
+def _date(text: str, date_format: str | None) -> dt.date:
+    if date_format:
+        try:
+            return dt.datetime.strptime(text, date_format).date()
+        except ValueError:
+            raise _BadCell(f"{text!r} is not a date in the format {date_format!r}") from None
+    day = re.split(r"[ T]", text, maxsplit=1)[0]  # "2025-01-31 09:30:00" -> the date
+    for candidate in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(day, candidate).date()
+        except ValueError:
+            continue
+    raise _BadCell(f"{text!r} is not a date (2025-01-31, 20250131 or 01/31/2025)")
+
+
+__all__ = [
+    "DEFAULT_MAPPING",
+    "TARGETS",
+    "ColumnSpec",
+    "CsvMapping",
+    "MappingError",
+    "build_claim",
+    "bundled_mappings",
+    "load_mapping",
+    "read",
+    "read_path",
+    "read_rows",
+]
+
