@@ -43,13 +43,16 @@ class Baseline:
                 raise
             raise BaselineError(f"{path}: cannot read baseline: {error}") from None
 
-    def filter(self, result: ClaimResult) -> ClaimResult:
-        """The result without findings already in the baseline (a claim left without any is clean)."""
+    def filter(self, result: ClaimResult, claim_id: str | None = None) -> ClaimResult:
+        """The result without findings already in the baseline (a claim left without any is clean).
+
+        ``claim_id``: the claim id as read, when ``result`` carries a redacted one.
+        """
         if not result.findings:
             return result
         kept = []
         for finding in result.findings:
-            key = finding_key(result.claim_id, finding)
+            key = finding_key(claim_id or result.claim_id, finding)
             if self._remaining[key] > 0:
                 self._remaining[key] -= 1
             else:
@@ -63,9 +66,9 @@ class BaselineWriter:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
-    def add(self, result: ClaimResult) -> None:
+    def add(self, result: ClaimResult, claim_id: str | None = None) -> None:
         for finding in result.findings:
-            self.counts[finding_key(result.claim_id, finding)] += 1
+            self.counts[finding_key(claim_id or result.claim_id, finding)] += 1
 
     def write(self, path: str | Path) -> None:
         document = {"version": VERSION, "findings": dict(sorted(self.counts.items()))}

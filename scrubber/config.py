@@ -34,6 +34,7 @@ KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "exit-zero": (bool, None),
     "redact": (bool, None),
     "baseline": (str, None),
+    "jobs": (int, None),
 }
 
 

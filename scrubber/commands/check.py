@@ -16,12 +16,13 @@ from scrubber.commands.common import (
 )
 from scrubber.engine import ENGINES
 from scrubber.findings import ClaimResult, Summary
+from scrubber.inputs import INPUT_FORMATS, mapping_option
 from scrubber.reporters import FORMATS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    check = commands.add_parser("check", help="scrub X12 837P files or directories")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="837P files or directories of them")
+    check = commands.add_parser("check", help="scrub claim files (X12 837P, JSON/JSONL, CSV, FHIR) or directories")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="claim files or directories of them")
     check.add_argument("--format", choices=FORMATS, default=None, help="report format (default: text)")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report here instead of stdout")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default=None, help="default: error")
@@ -34,8 +35,31 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
     check.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal)")
+    check.add_argument("--validate", action="store_true", help="also run pyx12's 837P implementation-guide validation")
+    check.add_argument(
+        "--jobs", "-j", type=int, metavar="N", default=None,
+        help="worker processes (default: the number of cores; small inputs run in one process)",
+    )
+    check.add_argument(
+        "--input-format", choices=INPUT_FORMATS, default="auto",
+        help="how to read every PATH (default auto: X12, JSON/JSONL, FHIR or CSV, told by content)",
+    )
+    check.add_argument(
+        "--mapping", type=mapping_option, metavar="FILE",
+        help="CSV column mapping: a YAML file, or charge-export (default) / openemr",
+    )
     add_rule_options(check)
     check.add_argument("--engine", choices=ENGINES, default=None, help="default: durable")
+
+
+def _sequential(scrubber, files, args, redactor):
+    """(file position, event, raw claim id) for every file, in this process."""
+    from scrubber.inputs import read_file
+
+    for position, file in enumerate(files):
+        items = read_file(file, args.input_format, args.mapping)
+        for event in scrubber.run(redactor.watch(items) if redactor else items):
+            yield position, event, event.claim_id if isinstance(event, ClaimResult) else None
 
 
 def apply_config(args: argparse.Namespace):
@@ -56,6 +80,7 @@ def apply_config(args: argparse.Namespace):
         ("profiles", "profiles", None),
         ("rules", "rules", None),
         ("baseline", "baseline", None),
+        ("jobs", "jobs", None),
     ):
         if getattr(args, option) is None:
             setattr(args, option, config.get(key, default))
@@ -72,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     from scrubber.reporters import make_reporter
 
     from scrubber.baseline import Baseline, BaselineWriter
+    from scrubber.parallel import WorkerSetup, effective_jobs, run_parallel
     from scrubber.progress import progress_for
+    from scrubber.validate_ig import with_ig_findings
 
     config = apply_config(args)
     all_rules, rules = load_rule_selection(args)
@@ -87,26 +114,40 @@ def run(args: argparse.Namespace) -> int:
     try:
         reporter = make_reporter(args.format, out, rules=rules)
         redactor = Redactor.from_env() if args.redact else None
-        if redactor is not None:
-            reporter = redactor.wrap(reporter)
+        jobs = effective_jobs(args.jobs, files)
+        if redactor is not None and jobs == 1:
+            reporter = redactor.wrap(reporter)  # with workers, each redacts what it reads
         for problem in problems:
             summary.add_issue(problem)
             reporter.issue(problem)
+        if jobs > 1:
+            setup = WorkerSetup(
+                select=split_values(args.select), ignore=split_values(args.ignore), rules=args.rules,
+                profiles=args.profiles, engine=args.engine, severity=config.get("severity"),
+                input_format=args.input_format, mapping=args.mapping,
+                redact_key=redactor.key if redactor is not None else None,
+            )
+            events = run_parallel(files, jobs, setup)
+        else:
+            events = _sequential(scrubber, files, args, redactor)
+        events = with_ig_findings(files, events, args.validate)
         with progress_for(len(files), not args.no_progress) as progress:
-            for file in files:
-                progress.file_started(str(file))
-                for event in scrubber.run(redactor.watch(read_file(file)) if redactor else read_file(file)):
-                    if isinstance(event, ClaimResult):
-                        if recorder is not None:
-                            recorder.add(event)
-                        if baseline is not None:
-                            event = baseline.filter(event)
-                        summary.add(event)
-                        reporter.claim(event)
-                        progress.claim_done()
-                    else:
-                        summary.add_issue(event)
-                        reporter.issue(event)
+            current = None
+            for position, event, raw_id in events:
+                if position != current:
+                    current = position
+                    progress.file_started(str(files[position]))
+                if isinstance(event, ClaimResult):
+                    if recorder is not None:
+                        recorder.add(event, raw_id)
+                    if baseline is not None:
+                        event = baseline.filter(event, raw_id)
+                    summary.add(event)
+                    reporter.claim(event)
+                    progress.claim_done()
+                else:
+                    summary.add_issue(event)
+                    reporter.issue(event)
         reporter.finish(summary)
         if recorder is not None:
             recorder.write(args.write_baseline)

@@ -31,7 +31,7 @@ class _BadSegment(ValueError):
     """A segment holds a value we cannot read; the message names the element."""
 
 
-def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
+def read_path(path: str | Path, shard: tuple[int, int] | None = None) -> Iterator[Claim | ParseIssue]:
     """Read one 837P file. A file that cannot be opened becomes a ParseIssue."""
     name = str(path)
     try:
@@ -40,12 +40,17 @@ def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
         yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
         return
     with stream:
-        yield from read(stream, name)
+        yield from read(stream, name, shard)
 
 
-def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:
-    """Yield every claim in ``stream`` and a ParseIssue for everything that could not be read."""
-    yield from _Reader(file).run(stream)
+def read(stream: BinaryIO, file: str | None = None, shard: tuple[int, int] | None = None) -> Iterator[Claim | ParseIssue]:
+    """Yield every claim in ``stream`` and a ParseIssue for everything that could not be read.
+
+    ``shard=(k, n)`` reads only the claims whose position in the file (0, 1, 2, ... counting every CLM
+    segment) is k modulo n: n processes reading the same file with k = 0..n-1 together read every
+    claim exactly once. Each still sees the whole envelope, so envelope issues come from all of them.
+    """
+    yield from _Reader(file, shard).run(stream)
 
 
 # --- value parsing -----------------------------------------------------------------------------
@@ -161,8 +166,11 @@ class _ClaimBuilder:
 
 
 class _Reader:
-    def __init__(self, file: str | None):
+    def __init__(self, file: str | None, shard: tuple[int, int] | None = None):
         self.file = file
+        self.shard = shard
+        self.ordinal = 0  # CLM segments seen so far (the claim's position, for sharding)
+        self.skipping = False  # inside a claim another shard reads
         self.loop = "ISA"
         self.interchange: Segment | None = None
         self.group_count = 0
@@ -216,6 +224,8 @@ class _Reader:
         yield from out
 
     def on_token_issue(self, token: TokenIssue) -> None:
+        if self.skipping:
+            return  # inside another shard's claim: that shard reports it
         message = f"unreadable segment: {token.message}"
         if self.claim is not None:
             self.break_claim(token.index, message)
@@ -226,6 +236,7 @@ class _Reader:
         segment_id = segment.elements[0]
         envelope = _ENVELOPE.get(segment_id)
         if envelope is not None:
+            self.skipping = False
             envelope(self, segment)
             return
         if self.transaction is None:
@@ -236,7 +247,10 @@ class _Reader:
             if loop is not None:
                 if loop in _CLAIM_BOUNDARIES:
                     self.finish_claim()
+                    self.skipping = loop == "2300" and not self.owns_next_claim()
                 self.loop = loop
+        if self.skipping:
+            return
         handler = _HANDLERS_BY_LOOP.get(self.loop, _NO_HANDLERS).get(segment_id)
         if handler is None:
             return
@@ -252,9 +266,17 @@ class _Reader:
             else:
                 self.report(segment.index, message)
 
+    def owns_next_claim(self) -> bool:
+        """Count a CLM segment; True when this reader's shard reads that claim."""
+        ordinal = self.ordinal
+        self.ordinal += 1
+        return self.shard is None or ordinal % self.shard[1] == self.shard[0]
+
     def outside_transaction(self, segment: Segment) -> None:
         """A segment between SE and the next ST (a corrupt ST, a spurious SE): report it once, and
         still account for every claim in it as unreadable, so no claim vanishes."""
+        if segment.elements[0] == "CLM" and not self.owns_next_claim():
+            return
         if segment.elements[0] == "CLM":
             self.claims_seen += 1
             self.report(
