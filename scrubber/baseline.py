@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from scrubber.errors import ScrubberUserError
 from scrubber.findings import ClaimResult, Finding
 
 VERSION = 1
@@ -23,7 +24,7 @@ def finding_key(claim_id: str | None, finding: Finding) -> str:
     return hashlib.sha256(f"{claim_id or ''}\x1f{finding.rule}".encode()).hexdigest()[:24]
 
 
-class BaselineError(ValueError):
+class BaselineError(ScrubberUserError):
     pass
 
 

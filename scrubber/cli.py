@@ -12,12 +12,9 @@ import sys
 from typing import Sequence
 
 from scrubber import __version__
-from scrubber.commands import COMMANDS
-from scrubber.commands.common import EXIT_CLEAN, EXIT_USAGE, UsageError
-from scrubber.baseline import BaselineError
-from scrubber.config import ConfigError
-from scrubber.profiles import ProfileLoadError
-from scrubber.rules import RuleLoadError
+from scrubber.errors import ScrubberUserError
+
+EXIT_CLEAN, EXIT_USAGE = 0, 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="scrubber", description="Flag US healthcare claims likely to be denied, before they are submitted."
     )
     parser.add_argument("--version", action="version", version=f"scrubber {__version__}")
+    from scrubber.commands import COMMANDS
+
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"scrubber.commands.{name}").add_parser(commands)
@@ -32,11 +31,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv == ["--version"]:  # answered before the subcommands (and pydantic) are imported
+        print(f"scrubber {__version__}")
+        return EXIT_CLEAN
     args = _parser().parse_args(argv)
     command = importlib.import_module(f"scrubber.commands.{args.command}")
     try:
         return command.run(args)
-    except (UsageError, RuleLoadError, ProfileLoadError, ConfigError, BaselineError) as error:
+    except ScrubberUserError as error:
         print(f"scrubber: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrubber.errors import ScrubberUserError
+
 SEVERITIES = ("error", "warning", "info")
 # key -> (type, allowed values or None)
 KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
@@ -38,7 +40,7 @@ KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(ScrubberUserError):
     """The configuration file is unusable; the message names the file and the key."""
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-import yaml
+from scrubber.yamlio import load_yaml
 
 _DATA = files(__package__).joinpath("data")
 
 
 def read_yaml(name: str) -> dict:
-    doc = yaml.safe_load(_DATA.joinpath(name).read_text(encoding="utf-8"))
+    doc = load_yaml(_DATA.joinpath(name).read_text(encoding="utf-8"))
     if not isinstance(doc, dict) or "source" not in doc or "as_of" not in doc:
         raise ValueError(f"{name}: a code-set file needs top-level 'source' and 'as_of'")
     return doc

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
+from scrubber.errors import ScrubberUserError
 from scrubber.rules import RuleSpec, load_rules
 from scrubber.rules.select import select_rules, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(ScrubberUserError):
     """Bad flags or arguments: reported in one line, exit 2."""
 
 

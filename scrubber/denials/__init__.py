@@ -6,12 +6,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from scrubber.yamlio import load_yaml
 
 
 @lru_cache(maxsize=1)
 def _document() -> dict[str, Any]:
-    return yaml.safe_load(resources.files(__package__).joinpath("denials.yaml").read_text(encoding="utf-8"))
+    return load_yaml(resources.files(__package__).joinpath("denials.yaml").read_text(encoding="utf-8"))
 
 
 def describe(signature: str) -> dict[str, Any] | None:

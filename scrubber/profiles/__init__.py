@@ -15,10 +15,12 @@ from typing import Iterable, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scrubber.errors import ScrubberUserError
 from scrubber.model import Claim
+from scrubber.yamlio import load_yaml
 
 
-class ProfileLoadError(ValueError):
+class ProfileLoadError(ScrubberUserError):
     """A profile file is unusable; the message names the file and the field."""
 
 
@@ -85,7 +87,7 @@ def bundled_profile_files() -> list[Path]:
 
 def load_profile_file(path: Path) -> PayerProfile:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ProfileLoadError(f"{path}: cannot read YAML: {error}") from None
     if not isinstance(document, dict):

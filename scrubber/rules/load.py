@@ -9,10 +9,12 @@ from typing import Iterable
 import yaml
 from pydantic import ValidationError
 
+from scrubber.errors import ScrubberUserError
 from scrubber.rules.spec import RuleSpec
+from scrubber.yamlio import load_yaml
 
 
-class RuleLoadError(ValueError):
+class RuleLoadError(ScrubberUserError):
     """A rule file is unusable; the message names the file and the field."""
 
 
@@ -36,7 +38,7 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
 
 def load_rule_file(path: Path) -> list[RuleSpec]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise RuleLoadError(f"{path}: cannot read YAML: {error}") from None
     if isinstance(document, dict) and "rules" in document and "id" not in document:
