@@ -51,31 +51,36 @@ def _case_line(case) -> str:
 
 
 def explain_code(code: str, rules: Sequence[RuleSpec]) -> str | None:
-    """A denial signature: what it means, who pays, what to do, and the rules that predict it."""
-    from scrubber import denials
+    """A denial signature: what it means, who pays, what to do, and the rules that predict it.
 
-    info = denials.describe(code)
+    The meaning comes from the remittance classification table (``scrubber/remit/carc.yaml``), so
+    `explain` and `scrubber remit` never disagree about a code.
+    """
+    from scrubber.remit.classify import classify
+
+    group, _, reason = code.partition("-")
+    info = classify(group, reason) if reason else None
+    known = info is not None and info.known
     predicting = [rule for rule in rules if code in (rule.carc, *rule.derived_from)]
     seen_on_remits = [rule for rule in rules if code in rule.remit_codes and rule not in predicting]
-    if info is None and not predicting and not seen_on_remits:
+    if not known and not predicting and not seen_on_remits:
         return None
-    lines = [f"{code}: {info['title'] if info else '(no description on file for this code)'}", ""]
-    if info:
-        lines += ["What it means:", _wrap(info["meaning"]), ""]
-        if info.get("correction"):
-            lines += ["Where the usual write-ups are wrong:", _wrap(info["correction"]), ""]
-        if "who_pays" in info:
-            lines += [
-                f"Who pays:          {info['who_pays']}",
-                f"What to do:        {info['action']}",
-                f"Bill the patient?  {'yes' if info['patient_billable'] else 'no'}",
-                f"Appeal?            {info['appeal']}",
-                "",
-            ]
-        else:
-            lines += [f"(no guidance on file for group {info['group']} with CARC {info['reason']})", ""]
-        if info.get("seed"):
-            lines += [f"Source: {info['seed']} (seed write-up); {denials.source()}", ""]
+    lines = [f"{code}: {info.name if known else '(no description on file for this code)'}", ""]
+    if known:
+        lines += ["What it means:", _wrap(info.meaning), ""]
+        correction = _correction(reason)
+        if correction:
+            lines += ["Where the usual write-ups are wrong:", _wrap(correction), ""]
+        billable = {True: "yes", False: "no", None: "cannot tell"}[info.patient_billable]
+        lines += [
+            f"Group {group}:          {info.group_meaning}",
+            f"Who pays:          {info.who_pays}",
+            f"What to do:        {info.action}",
+            f"Bill the patient?  {billable}",
+        ]
+        if info.note:
+            lines += ["Appeal or correct:", _wrap(info.note)]
+        lines += ["", "Sources:", *(f"  - {source}" for source in info.sources), ""]
     if predicting:
         lines.append(f"Rules that predict it ({len(predicting)}):")
         for rule in predicting:
@@ -92,6 +97,13 @@ def explain_code(code: str, rules: Sequence[RuleSpec]) -> str | None:
         lines += [f"  {rule.severity:<8} {rule.id} (predicts {rule.carc})" for rule in seen_on_remits]
     lines += ["", "Run `scrubber explain RULE` for one rule's explanation, fix, sources and all its examples."]
     return "\n".join(lines)
+
+
+def _correction(reason: str) -> str | None:
+    from scrubber.remit.classify import load_table
+
+    entry = load_table().data.codes.get(reason)
+    return entry.correction if entry else None
 
 
 def explain(name: str, rules: Sequence[RuleSpec]) -> str | None:

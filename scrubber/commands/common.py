@@ -32,11 +32,11 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_selected_rules(args: argparse.Namespace) -> list[RuleSpec]:
-    return load_rule_selection(args)[1]
+def load_selected_rules(args: argparse.Namespace, include_opt_in: bool = False) -> list[RuleSpec]:
+    return load_rule_selection(args, include_opt_in)[1]
 
 
-def load_rule_selection(args: argparse.Namespace) -> tuple[list[RuleSpec], list[RuleSpec]]:
+def load_rule_selection(args: argparse.Namespace, include_opt_in: bool = False) -> tuple[list[RuleSpec], list[RuleSpec]]:
     """All loaded rules, and the ones --select/--ignore choose (unknown selectors are a usage error)."""
     rules = load_rules(args.rules, include_bundled=True) if args.rules else load_rules()
     select = split_values(getattr(args, "select", None))
@@ -44,4 +44,4 @@ def load_rule_selection(args: argparse.Namespace) -> tuple[list[RuleSpec], list[
     unknown = unknown_selectors(rules, select + ignore)
     if unknown:
         raise UsageError(f"--select/--ignore {', '.join(unknown)} match no rule (see `scrubber rules`)")
-    return rules, select_rules(rules, select, ignore)
+    return rules, select_rules(rules, select, ignore, include_opt_in=include_opt_in)

@@ -16,7 +16,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rules = load_selected_rules(args)
+    rules = load_selected_rules(args, include_opt_in=True)  # opt-in rules are listed, marked as such
     if args.format == "json":
         listing = [
             {
@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
                 "remit_codes": rule.remit_codes,
                 "severity": rule.severity,
                 "status": rule.status,
+                "default_enabled": rule.default_enabled,
+                "derived_from": rule.derived_from,
                 "scope": rule.scope,
                 "element": rule.element,
                 "when": to_data(rule.condition),
@@ -38,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(listing, indent=2))
         return EXIT_CLEAN
     for rule in sorted(rules, key=lambda r: (r.carc, r.id)):
-        print(f"{rule.carc:<8} {rule.severity:<8} {rule.id:<48} {rule.name}")
+        opt_in = "" if rule.default_enabled else " (opt-in)"
+        print(f"{rule.carc:<8} {rule.severity:<8} {rule.id:<48} {rule.name}{opt_in}")
     return EXIT_CLEAN
