@@ -83,7 +83,7 @@ def fact_batches(draw):
     return facts
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(rules=rule_sets(), batches=st.lists(fact_batches(), min_size=1, max_size=3))
 def test_durable_and_python_engines_give_identical_hits(rules, batches):
     durable, python = DurableEngine(rules), PythonEngine(rules)

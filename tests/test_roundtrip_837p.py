@@ -169,7 +169,7 @@ def test_a_new_billing_provider_opens_a_new_hl_20() -> None:
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(claim_batches(), st.sampled_from(["~\n", "~", "~\r\n"]))
 def test_envelope_is_well_formed(batch: list[Claim], terminator: str) -> None:
     _check_envelope(write(batch, date=WHEN, segment_terminator=terminator))
@@ -185,7 +185,7 @@ def _read(data: bytes | str) -> list:
     return list(read(stream, "roundtrip.837"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(claim_batches(), st.sampled_from(["~\n", "~", "~\r\n"]))
 def test_read_inverts_write(batch: list[Claim], terminator: str) -> None:
     text = write(batch, date=WHEN, segment_terminator=terminator)
