@@ -181,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
+    startup = best_of(5, [sys.executable, "-X", "importtime", "-m", "scrubber", "--version"])
+    heavy = sorted({line.split("|")[-1].strip().split(".")[0] for line in startup.stderr.splitlines()
+                    if line.startswith("import time:")} & {"fhir", "fastapi", "uvicorn", "pyarrow"})
+    if heavy:
+        failures.append(f"scrubber --version imports {', '.join(heavy)} (must stay lazy)")
+    print(f"- start-up: `scrubber --version` {startup.wall * 1000:.0f} ms wall (best of 5, -X importtime on);"
+          f" heavy optional imports: {', '.join(heavy) or 'none'}")
     print("\n".join(load_before))
     print("- claims/s = claims / wall time of a fresh process (interpreter start and imports included);"
           f" best of {args.repeat}; peak RSS and CPU from os.wait4 for that process")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from pydantic import ValidationError
-
 from scrubber.engine import Engine, make_engine
-from scrubber.findings import ClaimResult, Report
-from scrubber.inputs import discover, read_file
+from scrubber.findings import Report
+from scrubber.inputs import INPUT_FORMATS, discover, read_file
 from scrubber.model import Claim, ParseIssue
 from scrubber.pipeline import Scrubber
 from scrubber.profiles import ProfileSet, load_profiles
@@ -69,42 +67,99 @@ def assemble_scrubber(
     )
 
 
-def read(path: str | Path) -> Iterator[Claim | ParseIssue]:
-    """Every claim in one file (and a ParseIssue for whatever could not be read)."""
-    return read_file(path)
+def read(
+    source: str | Path | Iterable[Any],
+    *,
+    format: str = "auto",
+    mapping: Any = None,
+) -> Iterator[Claim | ParseIssue]:
+    """Every claim in ``source``, and a ``ParseIssue`` for whatever could not be read. Never raises on bad input.
+
+    ``source`` is a file or a directory (each file's format told by its content, unless ``format`` says:
+    ``x12``, ``json``, ``jsonl``, ``csv`` or ``fhir``), or an iterable: ``Claim`` models or dicts in the
+    Claim schema; CSV rows (dicts of column -> value) with ``format="csv"``; FHIR resources (dicts)
+    with ``format="fhir"``. ``mapping`` is the CSV column mapping: a YAML file, a bundled mapping's
+    name (``charge-export`` or ``openemr``) or a dict; without one, the bundled mapping that fits the
+    CSV header is used.
+
+    >>> rows = [{"claim_id": "C1", "procedure_code": "99213", "line_charge": "80", "financial_class": "Commercial"}]
+    >>> [claim.payer.filing_indicator for claim in read(rows, format="csv", mapping="charge-export")]
+    ['CI']
+    >>> [(issue.location, issue.message) for issue in read([{"claim_id": "X", "lines": "none"}])]
+    [('/0/lines', '/0/lines: Input should be a valid tuple')]
+    """
+    if format not in INPUT_FORMATS:
+        raise ValueError(f"unknown format {format!r}; expected one of {', '.join(INPUT_FORMATS)}")
+    if isinstance(source, (str, Path)):
+        return _read_paths([source], format, mapping)
+    if isinstance(source, (bytes, bytearray)) or hasattr(source, "read"):
+        raise TypeError("read() takes a path or an iterable of records; for a stream use scrubber.readers.<format>.read")
+    if format == "csv":
+        from scrubber.readers.csv import read_rows
+
+        return read_rows(source, mapping)
+    if format == "fhir":
+        from scrubber.readers.fhir import read_resources
+
+        return read_resources(source)
+    if format == "x12":
+        raise ValueError("format='x12' needs a path: X12 is read from files")
+    return _claims_from(source)
+
+
+def _read_paths(
+    paths: Iterable[str | Path], format: str, mapping: Any, counter: list[int] | None = None
+) -> Iterator[Claim | ParseIssue]:
+    files, problems = discover(paths)
+    if counter is not None:
+        counter.append(len(files))
+    yield from problems
+    for file in files:
+        yield from read_file(file, format, mapping)
 
 
 def _claims_from(items: Iterable[Any]) -> Iterator[Claim | ParseIssue]:
+    from scrubber.readers.json import to_claim
+
     for position, item in enumerate(items):
         if isinstance(item, (Claim, ParseIssue)):
             yield item
-            continue
-        try:
-            yield Claim.model_validate(item)
-        except ValidationError as error:
-            problem = error.errors()[0]
-            pointer = "/" + "/".join(str(part) for part in (position, *problem["loc"]))
-            claim_id = item.get("claim_id") if isinstance(item, dict) else None
-            yield ParseIssue(
-                location=pointer, claim_id=claim_id, unreadable_claim=True, message=f"{pointer}: {problem['msg']}"
-            )
+        else:
+            yield to_claim(item, None, pointer_prefix=f"/{position}")
 
 
 def scrub(
-    source: str | Path | Iterable[Claim | dict[str, Any]],
+    source: str | Path | Iterable[Any],
     *,
+    format: str = "auto",
+    mapping: Any = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     rulesets: Iterable[str | Path] | None = None,
     profiles: Iterable[str | Path] | None = None,
     engine: str = "durable",
 ) -> Report:
-    """Scrub a file, a directory, or claims (``Claim`` models or dicts in the Claim schema)."""
+    """Scrub a file, a directory, or records (see :func:`read` for ``source``, ``format`` and ``mapping``).
+
+    ``select`` / ``ignore`` take rule ids, id prefixes or denial codes (``CO-111``); ``rulesets`` adds
+    your own rule files or directories to the bundled rules; ``profiles`` adds payer profiles.
+
+    >>> import scrubber
+    >>> report = scrubber.scrub([{
+    ...     "claim_id": "A1", "assignment": "C", "payer": {"filing_indicator": "MB"},
+    ...     "diagnoses": [{"code": "E119", "qualifier": "ABK"}],
+    ...     "lines": [{"number": 1, "procedure": "80053", "charge": "25", "diagnosis_pointers": [1]}],
+    ... }], select=["CO-111"])
+    >>> [(finding.rule, finding.carc, finding.line) for finding in report.findings]
+    [('unassigned-mandatory-assignment-service', 'CO-111', 1)]
+    >>> report.exit_code(fail_on="error"), report.summary.flagged
+    (1, 1)
+    """
     scrubber = build_scrubber(select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, engine=engine)
+    counter: list[int] = []
     if isinstance(source, (str, Path)):
-        files, problems = discover([source])
-        events: list[ClaimResult | ParseIssue] = list(problems)
-        for file in files:
-            events.extend(scrubber.run(read_file(file)))
-        return Report.collect(events, files=len(files))
-    return Report.collect(scrubber.run(_claims_from(source)))
+        if format not in INPUT_FORMATS:
+            raise ValueError(f"unknown format {format!r}; expected one of {', '.join(INPUT_FORMATS)}")
+        events = list(scrubber.run(_read_paths([source], format, mapping, counter)))
+        return Report.collect(events, files=counter[0] if counter else 0)
+    return Report.collect(scrubber.run(read(source, format=format, mapping=mapping)))

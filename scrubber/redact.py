@@ -25,8 +25,8 @@ import os
 import re
 import secrets
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from typing import Iterable, Iterator, Mapping
 
 from scrubber.findings import ClaimResult, Finding, Report, Summary
 from scrubber.model import Claim, ParseIssue
@@ -45,7 +45,7 @@ class Redactor:
         self._pending: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Redactor":
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Redactor:
         return cls(environ.get(KEY_ENV) or None)
 
     def token(self, value: str) -> str:
@@ -103,7 +103,7 @@ class Redactor:
             summary=report.summary,
         )
 
-    def wrap(self, reporter) -> "RedactingReporter":
+    def wrap(self, reporter) -> RedactingReporter:
         return RedactingReporter(reporter, self)
 
     # --- text ---------------------------------------------------------------------------------------

@@ -27,14 +27,17 @@ import hmac
 import json
 import logging
 import os
+import re
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -76,6 +79,7 @@ class Settings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = ()
     engine: str = "durable"
 
     def to_json(self) -> str:
@@ -162,6 +166,91 @@ _REQUEST = TypeAdapter(
         ),
     ]
 )
+
+
+# Money in a JSON claim: a JSON number, or a plain decimal string. Pydantic's Decimal would also take
+# " 1", "1_000", "1e5" and non-ASCII digits; strict means one spelling (and the OpenAPI says which).
+_MONEY = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")  # used with fullmatch: Python's "$" passes "1\n"
+MONEY_PATTERN = f"^{_MONEY.pattern}$"
+
+
+def _is_money(annotation: Any) -> bool:
+    if annotation is Decimal:
+        return True
+    return any(_is_money(arg) for arg in get_args(annotation))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+@lru_cache(maxsize=None)
+def _shape(model: type[BaseModel]) -> dict[str, Any]:
+    """Field name -> "money", or the model a field (or each item of a tuple field) holds."""
+    shape: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if _is_money(info.annotation) or any(_is_money(item) for item in info.metadata):
+            shape[name] = "money"
+        elif (nested := _model_in(info.annotation)) is not None:
+            shape[name] = nested
+    return shape
+
+
+def _check_money(value: Any, model: type[BaseModel], path: str, problems: list[dict[str, str]]) -> None:
+    if not isinstance(value, dict):
+        return
+    for name, kind in _shape(model).items():
+        item = value.get(name)
+        where = f"{path}/{name}"
+        if kind == "money":
+            if isinstance(item, str) and not _MONEY.fullmatch(item):
+                problems.append({"path": where, "message": "a money or quantity string must be a plain decimal such as '125.50'"})
+        elif isinstance(item, list):
+            for position, element in enumerate(item):
+                _check_money(element, kind, f"{where}/{position}", problems)
+        else:
+            _check_money(item, kind, where, problems)
+
+
+def _money_problems(body: bytes) -> list[dict[str, str]]:
+    try:
+        data = json.loads(body)
+    except ValueError:  # pydantic reports malformed JSON
+        return []
+    problems: list[dict[str, str]] = []
+    if isinstance(data, dict) and isinstance(data.get("claims"), list):
+        items = [(f"/claims/{n}", item) for n, item in enumerate(data["claims"])]
+    elif isinstance(data, list):
+        items = [(f"/{n}", item) for n, item in enumerate(data)]
+    else:
+        items = [("", data)]
+    for path, item in items:
+        _check_money(item, Claim, path, problems)
+    return problems
+
+
+def _publish_money_pattern(schemas: dict[str, Any]) -> None:
+    """Say in the OpenAPI document which money strings are accepted (pydantic's schema says any string)."""
+    models = {"Claim": Claim}
+    pending = [Claim]
+    while pending:
+        model = pending.pop()
+        for kind in _shape(model).values():
+            if kind != "money" and kind.__name__ not in models:
+                models[kind.__name__] = kind
+                pending.append(kind)
+    for name, model in models.items():
+        for field, kind in _shape(model).items():
+            if kind == "money":
+                for branch in schemas[name]["properties"][field].get("anyOf", []):
+                    if branch.get("type") == "string":
+                        branch["pattern"] = MONEY_PATTERN
 
 
 class Problem(BaseModel):
@@ -328,22 +417,25 @@ class Worker:
         self.build = self.executor.submit(self._build)
 
     def _build(self) -> None:
-        from scrubber.api import get_engine
-        from scrubber.pipeline import Scrubber
-        from scrubber.rules import load_rules
-        from scrubber.rules.select import select_rules
+        from scrubber.api import build_scrubber
 
         settings = self.settings
-        rules = load_rules(settings.rules, include_bundled=True) if settings.rules else load_rules()
-        rules = select_rules(rules, list(settings.select), list(settings.ignore))
-        self.scrubber = Scrubber(rules, get_engine(rules, settings.engine))
+        try:
+            self.scrubber = build_scrubber(
+                select=list(settings.select) or None, ignore=list(settings.ignore) or None,
+                rulesets=list(settings.rules) or None, profiles=list(settings.profiles) or None, engine=settings.engine,
+            )
+        except Exception as error:
+            log.error("the rules engine could not be built: %s: %s", type(error).__name__, error)
+            raise
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         if self.build is None or not self.build.done():
             return 503, {"status": "starting"}
         error = self.build.exception()
         if error is not None:
-            return 503, {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+            # /readyz needs no key: name the kind of failure; the server log has the details.
+            return 503, {"status": "failed", "error": f"{type(error).__name__} (see the server log)"}
         return 200, {"status": "ready", "engine": self.scrubber.engine.name, "rules": len(self.scrubber.rules)}
 
     def scrub(self, body: bytes, media_type: str) -> Response:
@@ -356,14 +448,17 @@ class Worker:
 
             report = Report.collect(self.scrubber.run(read(BytesIO(body), None)), files=1)
         else:
+            problems = _money_problems(body)
             try:
                 parsed = _REQUEST.validate_json(body, strict=True)
             except ValidationError as error:
-                problems = _problems(error)
+                if any(problem["type"] == "json_invalid" for problem in error.errors()):
+                    log.info("scrub: json body rejected: malformed JSON")
+                    return _error(422, "malformed_json", "the body is not valid JSON", _problems(error))
+                problems = _problems(error) + problems
+            if problems:
                 log.info("scrub: json body rejected, %d problem(s)", len(problems))
-                kind = "malformed_json" if any(p["type"] == "json_invalid" for p in error.errors()) else "invalid_claims"
-                message = "the body is not valid JSON" if kind == "malformed_json" else "the body does not match the Claim schema"
-                return _error(422, kind, message, problems)
+                return _error(422, "invalid_claims", "the body does not match the Claim schema", problems)
             claims = [parsed] if isinstance(parsed, Claim) else parsed if isinstance(parsed, list) else parsed.claims
             report = Report.collect(self.scrubber.run(claims))
         summary = report.summary
@@ -380,9 +475,10 @@ def _media_type(header: str | None) -> str:
 
 
 def _log_internal_error(error: BaseException) -> None:
-    # The exception's message may quote claim data: log its type and where it was raised, not its text.
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("scrub: internal error %s\n%s", type(error).__qualname__, frames)
+    # The exception's message (and a source line) may quote claim data: log its type and where it was
+    # raised (file, line, function), never its text.
+    frames = "".join(f"\n  {frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(error.__traceback__))
+    log.error("scrub: internal error %s%s", type(error).__qualname__, frames)
 
 
 # --- the application ----------------------------------------------------------------------------------
@@ -489,6 +585,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 _, _DEFS = models_json_schema([(Claim, "validation"), (ClaimBatch, "validation")], ref_template="#/components/schemas/{model}")
 _CLAIM_SCHEMAS: dict[str, Any] = _DEFS.get("$defs", {})
+_publish_money_pattern(_CLAIM_SCHEMAS)
 
 
 def _request_body_openapi() -> dict[str, Any]:

@@ -3,4 +3,4 @@
 To add a command: write ``scrubber/commands/<name>.py`` and add its name to ``COMMANDS``.
 """
 
-COMMANDS = ("check", "rules", "explain", "test", "facts", "serve", "guard", "remit", "backtest", "report")
+COMMANDS = ("check", "rules", "explain", "test", "facts", "serve", "guard", "remit", "backtest", "report", "schema")

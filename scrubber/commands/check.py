@@ -46,7 +46,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument(
         "--mapping", type=mapping_option, metavar="FILE",
-        help="CSV column mapping: a YAML file, or charge-export (default) / openemr",
+        help="CSV column mapping: a YAML file, or charge-export / openemr (default: chosen from the CSV header)",
     )
     add_rule_options(check)
     check.add_argument("--engine", choices=ENGINES, default=None, help="default: durable")

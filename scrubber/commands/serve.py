@@ -4,6 +4,8 @@ Refuses to start (exit 2) without API keys unless ``--insecure-no-auth``. Each o
 worker processes builds its own rules engine (``scrubber.service:create_app`` is a factory); the
 settings reach the workers through the ``SCRUBBER_SERVICE_SETTINGS`` environment variable, the keys
 through ``SCRUBBER_API_KEYS`` and the key file, never through the command line of a process.
+Exit status: 0 after a clean shutdown, 2 usage error (no keys, bad flags or rules), 3 uvicorn could not
+start (e.g. the port is in use).
 """
 
 from __future__ import annotations
@@ -36,13 +38,13 @@ def _port(text: str) -> int:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the HTTP pre-submission hook (POST /v1/claims:scrub)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
-    serve.add_argument("--workers", type=_positive, default=1, help="worker processes, one engine each (default 1)")
+    serve.add_argument("--port", type=_port, default=8000, metavar="P", help="TCP port (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes, one engine each (default 1)")
     serve.add_argument("--api-keys-file", metavar="FILE", help="API keys, one per line (added to $SCRUBBER_API_KEYS)")
     serve.add_argument(
         "--insecure-no-auth", action="store_true", help="accept requests without an API key (trusted networks only)"
     )
-    serve.add_argument("--max-body-bytes", type=_positive, default=None, help="larger request bodies get 413 (default 8 MiB)")
+    serve.add_argument("--max-body-bytes", type=_positive, default=None, metavar="N", help="larger request bodies get 413 (default 8 MiB)")
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     add_rule_options(serve)
     serve.add_argument("--engine", choices=ENGINES, default="durable")
@@ -56,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise UsageError(f"`scrubber serve` needs the service extra ({error}): pip install 'claim-scrubber[service]'")
 
-    load_selected_rules(args)  # a bad rule file or selector is a usage error here, not in every worker
+    from scrubber.profiles import load_profiles
+
+    load_selected_rules(args)  # a bad rule file, selector or profile is a usage error here, not in every worker
+    load_profiles(getattr(args, "profiles", None))
     settings = service.Settings(
         api_keys_file=args.api_keys_file,
         insecure_no_auth=args.insecure_no_auth,
@@ -64,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         select=tuple(split_values(args.select)),
         ignore=tuple(split_values(args.ignore)),
         rules=tuple(args.rules or ()),
+        profiles=tuple(getattr(args, "profiles", None) or ()),
         engine=args.engine,
     )
     try:

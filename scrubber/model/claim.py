@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Money and quantities: X12 allows at most 15 digits before the point (R 1/18); a bound also keeps a
+# value such as 1E+999999 from overflowing the integer-cents facts (the claim is then unreadable).
+Amount = Annotated[Decimal, Field(gt=-(10**15), lt=10**15)]
 
 
 class _Frozen(BaseModel):
@@ -61,8 +66,8 @@ class Adjustment(_Frozen):
 
     group: str
     reason: str
-    amount: Decimal
-    quantity: Decimal | None = None
+    amount: Amount
+    quantity: Amount | None = None
 
 
 class OtherPayer(_Frozen):
@@ -73,7 +78,7 @@ class OtherPayer(_Frozen):
     filing_indicator: str | None = None  # 2320 SBR09
     payer_id: str | None = None  # 2330B NM109
     name: str | None = None
-    paid: Decimal | None = None  # 2320 AMT*D
+    paid: Amount | None = None  # 2320 AMT*D
     adjustments: tuple[Adjustment, ...] = ()  # 2320 CAS
     adjudication_date: dt.date | None = None  # 2330B DTP*573
     elements: dict[str, int] = Field(default_factory=dict)
@@ -83,9 +88,9 @@ class LineAdjudication(_Frozen):
     """Loop 2430: a prior payer's adjudication of one service line."""
 
     payer_id: str | None = None  # SVD01 (= 2330B NM109)
-    paid: Decimal | None = None  # SVD02
+    paid: Amount | None = None  # SVD02
     procedure: str | None = None  # SVD03-2
-    units: Decimal | None = None  # SVD05
+    units: Amount | None = None  # SVD05
     adjustments: tuple[Adjustment, ...] = ()  # 2430 CAS
     adjudication_date: dt.date | None = None  # 2430 DTP*573
     elements: dict[str, int] = Field(default_factory=dict)
@@ -98,9 +103,9 @@ class ServiceLine(_Frozen):
     procedure: str  # SV101-2
     qualifier: str = "HC"  # SV101-1
     modifiers: tuple[str, ...] = ()  # SV101-3..6
-    charge: Decimal = Decimal(0)  # SV102
+    charge: Amount = Decimal(0)  # SV102
     unit_basis: str | None = "UN"  # SV103
-    units: Decimal | None = None  # SV104
+    units: Amount | None = None  # SV104
     place_of_service: str | None = None  # SV105
     diagnosis_pointers: tuple[int, ...] = ()  # SV107-1..4
     service_date: dt.date | None = None  # DTP*472
@@ -114,7 +119,7 @@ class Claim(_Frozen):
     """One 837P claim (loop 2300) with the hierarchy above it copied in."""
 
     claim_id: str  # CLM01 patient control number
-    total_charge: Decimal = Decimal(0)  # CLM02
+    total_charge: Amount = Decimal(0)  # CLM02
     place_of_service: str | None = None  # CLM05-1
     frequency: str | None = None  # CLM05-3: 1 original, 7 replacement, 8 void
     provider_signature: str | None = None  # CLM06

@@ -23,6 +23,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from scrubber.model.claim import SourceRef
 
 
+# CLP02 claim status codes (005010X221A1).
+CLAIM_STATUS = {
+    "1": "processed as primary",
+    "2": "processed as secondary",
+    "3": "processed as tertiary",
+    "4": "denied",
+    "19": "processed as primary, forwarded",
+    "20": "processed as secondary, forwarded",
+    "21": "processed as tertiary, forwarded",
+    "22": "reversal of previous payment",
+    "23": "not our claim, forwarded",
+    "25": "predetermination pricing only",
+}
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ def _targets() -> dict[str, Target]:
     t = Target
     targets = {
         "total_charge": t("decimal", "2300 CLM02 (default: the sum of the line charges)"),
+        "batch_date": t("date", "BHT04 (the date the claim was created)"),
         "place_of_service": t("text", "2300 CLM05-1"),
         "frequency": t("text", "2300 CLM05-3"),
         "provider_signature": t("text", "2300 CLM06"),
@@ -279,10 +281,27 @@ def read_path(path: str | Path, mapping: Any = None) -> Iterator[Claim | ParseIs
         yield from read(stream, name, mapping)
 
 
+def mapping_for_header(header: Iterable[str]) -> CsvMapping:
+    """The bundled mapping that fits a header best: its claim-id and procedure columns are there, and
+    most of its other columns; ``charge-export`` when none fits (its reader then says what is missing)."""
+    present = set(header)
+    best, best_score = load_mapping(DEFAULT_MAPPING), -1
+    for name in bundled_mappings():
+        candidate = load_mapping(name)
+        if {candidate.claim_id, candidate.fields["line.procedure"].column} <= present:
+            score = len(present & set(candidate.columns))
+            if score > best_score:
+                best, best_score = candidate, score
+    return best
+
+
 def read(stream: BinaryIO, file: str | None = None, mapping: Any = None) -> Iterator[Claim | ParseIssue]:
-    """Every claim in a CSV export (UTF-8, header row first), and a ParseIssue for what cannot be read."""
+    """Every claim in a CSV export (UTF-8, header row first), and a ParseIssue for what cannot be read.
+
+    Without ``mapping``, the bundled mapping that fits the header is used (``mapping_for_header``).
+    """
     try:
-        spec = load_mapping(mapping)
+        spec = load_mapping(mapping) if mapping is not None else None
     except MappingError as error:
         yield ParseIssue(file=file, message=str(error))
         return
@@ -296,8 +315,8 @@ def read(stream: BinaryIO, file: str | None = None, mapping: Any = None) -> Iter
         text.detach()  # the caller owns (and closes) the byte stream
 
 
-def _read_text(text: Any, spec: CsvMapping, file: str | None) -> Iterator[Claim | ParseIssue]:
-    reader = csv.reader(text, delimiter=spec.delimiter)
+def _read_text(text: Any, spec: CsvMapping | None, file: str | None) -> Iterator[Claim | ParseIssue]:
+    reader = csv.reader(text, delimiter=spec.delimiter if spec is not None else ",")
     try:
         header = next(reader, None)
     except (csv.Error, UnicodeDecodeError) as error:
@@ -307,6 +326,8 @@ def _read_text(text: Any, spec: CsvMapping, file: str | None) -> Iterator[Claim 
         yield ParseIssue(file=file, message="empty input: no CSV header row")
         return
     header = [cell.strip() for cell in header]
+    if spec is None:
+        spec = mapping_for_header(header)
     problem = _check_header(header, spec, file)
     if problem is not None:
         yield problem
@@ -325,7 +346,7 @@ def _read_text(text: Any, spec: CsvMapping, file: str | None) -> Iterator[Claim 
             number += 1
             if not any(cell.strip() for cell in cells):
                 continue
-            yield number, dict(zip(header, cells))
+            yield number, dict(zip(header, cells, strict=False))  # ragged rows: missing cells are empty
 
     yield from _group(records(), spec, file)
 
@@ -336,16 +357,23 @@ def read_rows(
     """Claims from rows already split into cells (dicts of column -> value, e.g. ``csv.DictReader``).
 
     Values may be text or Python values (numbers, dates, ``None``). Row numbers start at ``first_row``
-    (2: the row after a header).
+    (2: the row after a header). Without ``mapping``, the first row's columns choose a bundled one.
     """
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
     try:
-        spec = load_mapping(mapping)
+        if mapping is None and isinstance(first, Mapping):
+            spec = mapping_for_header(str(key) for key in first)
+        else:
+            spec = load_mapping(mapping)
     except MappingError as error:
         yield ParseIssue(file=file, message=str(error))
         return
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, row in enumerate(rows, first_row):
+        for number, row in enumerate(itertools.chain([first], rows), first_row):
             if not isinstance(row, Mapping):
                 raise _Unreadable(number, f"a row must be a mapping of column to value, found {type(row).__name__}")
             yield number, {str(key): _cell_text(value) for key, value in row.items()}
@@ -374,26 +402,35 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _names(columns: list[str], limit: int = 6) -> str:
+    shown = ", ".join(repr(column) for column in columns[:limit])
+    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+
+
 def _check_header(header: list[str], spec: CsvMapping, file: str | None) -> ParseIssue | None:
     present = set(header)
     missing = [column for column in spec.columns if column not in present]
     if not missing:
         return None
-    required = {spec.claim_id, spec.fields["line.procedure"].column}
+    required = [c for c in (spec.claim_id, spec.fields["line.procedure"].column) if c not in present]
     name = f" {spec.name!r}" if spec.name else ""
-    if required & set(missing):
+    if required:
+        hint = ""
+        if len(header) == 1:
+            other = next((d for d in (";", "\t", "|") if d in header[0] and d != spec.delimiter), None)
+            if other is not None:
+                hint = f"; the header is one column: is the file delimited by {other!r}? (set `delimiter` in the mapping)"
         return ParseIssue(
             file=file,
             location="row 1",
-            message=f"row 1: the header lacks {', '.join(repr(c) for c in missing)}, which the mapping{name} "
-            f"reads (header: {', '.join(repr(c) for c in header[:12])}{', ...' if len(header) > 12 else ''})",
+            message=f"row 1: no column {_names(required)}, which the mapping{name} needs (the claim id and the "
+            f"procedure code); the header has {_names(header)}{hint}. Pass --mapping (mapping=) for this export",
         )
     return ParseIssue(
         file=file,
         location="row 1",
         severity="warning",
-        message=f"row 1: the header lacks {', '.join(repr(c) for c in missing)}, which the mapping{name} reads; "
-        "read as empty",
+        message=f"row 1: the header lacks {_names(missing)}, which the mapping{name} reads; read as empty",
     )
 
 
@@ -712,6 +749,7 @@ __all__ = [
     "build_claim",
     "bundled_mappings",
     "load_mapping",
+    "mapping_for_header",
     "read",
     "read_path",
     "read_rows",

@@ -259,13 +259,13 @@ def _resource(
             if isinstance(inner, dict) and inner.get("resourceType") == "Claim":
                 claims += 1
                 found[0] += 1
-                yield _claim(inner, models, bundle_index, file, row, f"{prefix}/entry/{position}/resource")
+                yield from _claim(inner, models, bundle_index, file, row, f"{prefix}/entry/{position}/resource")
         if not claims and top:
             yield ParseIssue(file=file, message="the Bundle holds no Claim resource")
         return
     if kind == "Claim":
         found[0] += 1
-        yield _claim(resource, models, index, file, row, prefix)
+        yield from _claim(resource, models, index, file, row, prefix)
         return
     if isinstance(kind, str):
         key = _key(resource)
@@ -291,7 +291,7 @@ class _Unconvertible(Exception):
 
 def _claim(
     resource: dict[str, Any], models: Any, index: dict[str, dict[str, Any]], file: str | None, row: int | None, prefix: str
-) -> Claim | ParseIssue:
+) -> Iterator[Claim | ParseIssue]:
     claim_id = _raw_claim_id(resource)
     where = f"line {row}" if row is not None else ""
 
@@ -309,20 +309,34 @@ def _claim(
         model = models("Claim").model_validate(resource)
     except ValidationError as error:
         problems = validation_problems(error, prefix)
-        return unreadable(problems[0][0], f"not a valid FHIR R4 Claim: {summarize(problems)}")
+        yield unreadable(problems[0][0], f"not a valid FHIR R4 Claim: {summarize(problems)}")
+        return
     context = _Context(model, resource, models, index, prefix)
     try:
         for step in _STEPS:
             step(context)
     except _Unconvertible as problem:
-        return unreadable(problem.pointer, f"{problem.pointer}: {problem.message}")
+        yield unreadable(problem.pointer, f"{problem.pointer}: {problem.message}")
+        return
+    if context.unresolved:
+        # One warning per claim: the claim is read, without what these references would have said.
+        parts = [ref if why is None else f"{ref} ({why})" for ref, why in context.unresolved.items()]
+        location = ": ".join(part for part in (where, prefix) if part) or None
+        yield ParseIssue(
+            file=file,
+            location=location,
+            claim_id=context.data.get("claim_id"),
+            severity="warning",
+            message=": ".join(part for part in (where, "references not resolved, read without them: ") if part)
+            + "; ".join(parts),
+        )
     data = context.data
     data["source"] = {"file": file, "row": row, "pointer": prefix}
     try:
-        return Claim.model_validate(data)
+        yield Claim.model_validate(data)
     except ValidationError as error:
         problems = validation_problems(error)
-        return unreadable(prefix, f"the claim does not fit the model: {summarize(problems)}")
+        yield unreadable(prefix, f"the claim does not fit the model: {summarize(problems)}")
 
 
 def _raw_claim_id(resource: dict[str, Any]) -> str | None:
@@ -353,6 +367,7 @@ class _Context:
         self.care_team: dict[int, dict[str, Any]] = {}
         self.rendering_sequence: int | None = None
         self.diagnosis_positions: dict[int, int] = {}
+        self.unresolved: dict[str, str | None] = {}  # reference -> why it was not used (None: not found)
 
     def resolve(self, reference: Any, kind: str | None = None) -> Any:
         """The resource a Reference points at (validated), or None."""
@@ -363,11 +378,15 @@ class _Context:
         if raw is None and "/" in target and not target.startswith("urn:"):
             raw = self.index.get("/".join(target.rstrip("/").split("/")[-2:]))  # absolute URL -> Type/id
         if raw is None or (kind is not None and raw.get("resourceType") != kind):
+            self.unresolved.setdefault(target, None)
             return None
         try:
             return self.models(raw["resourceType"]).model_validate(raw)
-        except (ValidationError, KeyError, LookupError, TypeError):
-            return None
+        except ValidationError as error:
+            self.unresolved.setdefault(target, f"not a valid {raw['resourceType']}: {summarize(validation_problems(error))}")
+        except (KeyError, LookupError, TypeError):
+            self.unresolved.setdefault(target, "not a FHIR resource type")
+        return None
 
     def pointer(self, *parts: Any) -> str:
         return self.prefix + "".join(f"/{part}" for part in parts)
@@ -483,7 +502,7 @@ def _identity(context: _Context) -> None:
 @_maps(
     ("Claim.insurance with focal = true", "payer", "2000B SBR, 2010BB"),
     (
-        "Claim.insurance.sequence (position among the insurances: 1st P, 2nd S, 3rd T, then A-H)",
+        "Claim.insurance.sequence (the coordination-of-benefits order: 1 P, 2 S, 3 T, 4-11 A-H)",
         "payer.sequence, other_payers[].sequence",
         "2000B SBR01, 2320 SBR01",
     ),
@@ -518,10 +537,12 @@ def _insurance(context: _Context) -> None:
     focal = [position for position, (_, insurance) in enumerate(insurances) if insurance.focal]
     context.focal = focal[0] if focal else 0
     other_payers = []
-    for position, (index, insurance) in enumerate(insurances):
+    for position, (_, insurance) in enumerate(insurances):
         coverage = context.resolve(insurance.coverage, "Coverage")
         context.coverages.append((insurance, coverage))
-        sequence = PAYER_ORDER[position] if position < len(PAYER_ORDER) else None
+        # The number itself, not the entry's place: a lone insurance with sequence 2 is a secondary claim.
+        order = insurance.sequence
+        sequence = PAYER_ORDER[order - 1] if isinstance(order, int) and 1 <= order <= len(PAYER_ORDER) else None
         if position == context.focal:
             payer = {"sequence": sequence, "filing_indicator": _filing_indicator(coverage)}
             payer.update(_payer(context, coverage, claim.insurer))
@@ -596,7 +617,8 @@ def _billing(context: _Context) -> None:
 
 @_maps(
     (
-        f"Claim.careTeam with role primary/performing/rendering (else the only member) -> Practitioner.identifier ({NPI})",
+        f"Claim.careTeam with role primary/performing/rendering (else the only member, if it has no role) -> "
+        f"Practitioner.identifier ({NPI})",
         "rendering_provider.npi",
         "2310B NM109",
     ),
@@ -617,7 +639,7 @@ def _care_team(context: _Context) -> None:
         context.care_team[member.sequence] = provider
         if context.rendering_sequence is None and _code(member.role) in RENDERING_ROLES:
             context.rendering_sequence = member.sequence
-    if context.rendering_sequence is None and len(members) == 1:
+    if context.rendering_sequence is None and len(members) == 1 and members[0].role is None:
         context.rendering_sequence = members[0].sequence
     if context.rendering_sequence is not None and context.care_team[context.rendering_sequence]:
         context.data["rendering_provider"] = context.care_team[context.rendering_sequence]
@@ -780,6 +802,24 @@ def _total(context: _Context) -> None:
 
 # --- the table as documentation ----------------------------------------------------------------------
 
+# Model fields FHIR R4 Claim has no place for (or none this reader reads), with why.
+NOT_READ: list[tuple[str, str, str]] = [
+    ("payer.insurance_type, other_payers[].insurance_type", "SBR05", "no Coverage element for the Medicare secondary payer type"),
+    ("provider_signature", "CLM06", "no Claim element"),
+    ("benefits_assignment W", "CLM08", "payee.type says provider or subscriber only"),
+    ("related_causes beyond the first", "CLM11-2, -3", "Claim.accident.type holds one code"),
+    ("related_causes, accident_state without accident_date", "CLM11", "Claim.accident.date is required"),
+    ("payer_claim_number", "REF*F8", "not read"),
+    ("lines[].prior_auth", "2400 REF*G1", "no item element"),
+    ("lines[].qualifier other than HC", "SV101-1", "read as HC"),
+    ("other_payers[].adjustments, lines[].adjudications[].adjustments", "2320 / 2430 CAS", "not read (no CAS group code in ClaimResponse)"),
+    ("other_payers[].adjudication_date without a paid amount", "DTP*573", "ClaimResponse.payment needs an amount"),
+    ("lines[].adjudications[].units, .adjudication_date", "SVD05, 2430 DTP*573", "not read"),
+    ("billing_provider.taxonomy", "2000A PRV03", "not read"),
+    ("patient.relationship other than spouse / child", "PAT01", "read as G8"),
+    ("implementation", "GS08 / ST03", "X12 only"),
+]
+
 
 def mapping_markdown() -> str:
     """``docs/fhir-mapping.md``: the MAPPING rows as a Markdown table."""
@@ -796,11 +836,14 @@ def mapping_markdown() -> str:
     for row in MAPPING:
         cells = (row.fhir, row.field, row.x12)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lines += ["", "## Not carried by FHIR", "", "| model field | X12 837P | why |", "|---|---|---|"]
+    lines += [f"| {field} | {x12} | {why} |" for field, x12, why in NOT_READ]
     return "\n".join(lines) + "\n"
 
 
 __all__ = [
     "MAPPING",
+    "NOT_READ",
     "MappingRow",
     "SOPT_FILING_INDICATORS",
     "filing_indicator_from_sopt",

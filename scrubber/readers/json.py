@@ -43,6 +43,11 @@ def claim_json_schema() -> dict[str, Any]:
     return {"$schema": SCHEMA_DIALECT, **Claim.model_json_schema()}
 
 
+def schema_text() -> str:
+    """``claim_json_schema()`` as published in ``schemas/claim.schema.json``."""
+    return json.dumps(claim_json_schema(), indent=2) + "\n"
+
+
 def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
     name = str(path)
     try:
@@ -77,11 +82,11 @@ def _loads(text: bytes | str) -> Any:
 
 
 def _is_complete_json(line: bytes) -> bool:
+    """A first line holding a whole JSON object (not ``[]``: an empty array is a document) starts JSON Lines."""
     try:
-        _loads(line)
+        return not isinstance(_loads(line), list)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return False
-    return True
 
 
 def _read_lines(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Claim | ParseIssue]:
@@ -136,9 +141,9 @@ def _read_document(first: bytes, stream: BinaryIO, file: str | None) -> Iterator
         return
     if isinstance(data, list):
         for index, record in enumerate(data):
-            yield to_claim(record, file, where=f"/{index}", pointer_prefix=f"/{index}")
+            yield to_claim(record, file, pointer_prefix=f"/{index}")
     elif isinstance(data, dict):
-        yield to_claim(data, file, where="", pointer_prefix="")
+        yield to_claim(data, file)
     else:
         yield ParseIssue(file=file, message=f"expected a claim object or an array of claims, found {type(data).__name__}")
 
@@ -199,4 +204,4 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["claim_json_schema", "read", "read_path", "to_claim"]
+__all__ = ["claim_json_schema", "read", "read_path", "schema_text", "to_claim"]

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import BinaryIO, Iterable, Iterator, Mapping
+from typing import BinaryIO
 from urllib.parse import quote
 
 from scrubber.readers.x12_tokens import CHUNK_SIZE, X12SyntaxError, parse_isa_delimiters
@@ -54,7 +55,7 @@ class Span:
 class _Cursor:
     """Offset, line and column of the next character, advanced over the text consumed so far."""
 
-    __slots__ = ("offset", "line", "column", "pending_cr")
+    __slots__ = ("column", "line", "offset", "pending_cr")
 
     def __init__(self) -> None:
         self.offset = 0

@@ -170,6 +170,7 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
     payers.sort(key=lambda pair: order.index(pair[0].sequence) if pair[0].sequence in order else len(order))
     insurance = []
     for position, (payer, focal) in enumerate(payers, start=1):
+        number = order.index(payer.sequence) + 1 if payer.sequence in order else len(order) + position
         organization_ref = add(_organization(f"payer{position}", payer))
         coverage: dict[str, Any] = {
             "resourceType": "Coverage",
@@ -192,7 +193,7 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
                 )
             else:
                 coverage["relationship"] = _concept("http://terminology.hl7.org/CodeSystem/subscriber-relationship", "self")
-        entry: dict[str, Any] = {"sequence": position, "focal": focal, "coverage": add(coverage)}
+        entry: dict[str, Any] = {"sequence": number, "focal": focal, "coverage": add(coverage)}
         if focal and claim.prior_auth is not None:
             entry["preAuthRef"] = [claim.prior_auth]
         if not focal:
@@ -211,8 +212,8 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
         sequence = len(care_team) + 1
         reference = add(_practitioner(f"practitioner{sequence}", provider))
         team: dict[str, Any] = {"sequence": sequence, "provider": reference}
-        if primary:
-            team["role"] = _concept("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary")
+        # A line's own rendering provider is "other" on the claim, so it is not read as the claim's.
+        team["role"] = _concept("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary" if primary else "other")
         if provider.taxonomy is not None:
             team["qualification"] = _concept(NUCC_TAXONOMY, provider.taxonomy)
         care_team.append(team)
