@@ -92,7 +92,7 @@ def apply_config(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from scrubber.api import assemble_scrubber
     from scrubber.profiles import load_profiles
-    from scrubber.inputs import discover, read_file
+    from scrubber.inputs import discover
     from scrubber.redact import Redactor
     from scrubber.reporters import make_reporter
 
