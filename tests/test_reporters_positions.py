@@ -140,3 +140,11 @@ def test_paths_relative_to_the_working_directory(tmp_path, monkeypatch):
     assert artifact_location(str(outside)) == {"uri": outside.as_uri()}
     assert display_path(None) is None
     assert os.getcwd() == str(tmp_path)
+
+
+def test_control_character_delimiters_keep_positions_in_step_with_the_tokenizer():
+    # FS/GS/RS/US are valid X12 delimiters; str.strip() would treat them as blanks and lose a segment.
+    text = batch(BODY, newline="", element="\x1d", component="\x1e", repetition="\x1f", terminator="\x1c")
+    data = (text.replace("\x1cST\x1d", "\x1c\x1d\x1cST\x1d", 1)).encode("latin-1")  # a segment of one separator
+    spans = list(iter_spans(io.BytesIO(data)))
+    assert [s.index for s in spans] == [t.index for t in tokens(data)]

@@ -5,4 +5,8 @@ column mapping; ``read(stream, file, mapping)``), ``fhir`` (FHIR R4 Claim, Bundl
 ``[fhir]`` extra, imported only when used) and ``x12_835`` (remittances). None raises on bad input:
 what cannot be read becomes a ``ParseIssue`` and the rest is still read. ``scrubber.inputs.read_file``
 picks the reader from a file's content.
+
+The two X12 readers share the tokenizer (``x12_tokens``), the loop-table walker (``x12_loops``), element
+values (``x12_values``) and the driver with the envelope checks (``x12_reader``); every ``read_path``
+opens its file through ``common.read_opened``.
 """

@@ -1,10 +1,26 @@
-"""What the JSON, CSV and FHIR readers share: pydantic errors as JSON pointers, one-line messages."""
+"""What the readers share: opening a file, and (JSON, CSV, FHIR) pydantic errors as JSON pointers, one-line messages."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from scrubber.model import ParseIssue
 
 MAX_PROBLEMS_SHOWN = 3
+
+
+def read_opened(path: str | Path, read: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
+    """What ``read(stream, str(path), *args)`` yields for the file at ``path``, which is closed after; a file
+    that cannot be opened becomes one ParseIssue (the body of every reader's ``read_path``)."""
+    name = str(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
+        return
+    with stream:
+        yield from read(stream, name, *args)
 
 
 def pointer(parts: Iterable[Any], prefix: str = "") -> str:

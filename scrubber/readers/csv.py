@@ -59,7 +59,7 @@ from typing import Any, BinaryIO, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from scrubber.model import Claim, ParseIssue
-from scrubber.readers.common import validation_problems
+from scrubber.readers.common import read_opened, validation_problems
 
 DEFAULT_MAPPING = "charge-export"
 _MAPPINGS_PACKAGE = "scrubber.mappings"
@@ -271,14 +271,7 @@ def load_mapping(source: str | Path | Mapping[str, Any] | CsvMapping | None = No
 
 
 def read_path(path: str | Path, mapping: Any = None) -> Iterator[Claim | ParseIssue]:
-    name = str(path)
-    try:
-        stream = open(path, "rb")
-    except OSError as error:
-        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
-        return
-    with stream:
-        yield from read(stream, name, mapping)
+    yield from read_opened(path, read, mapping)
 
 
 def mapping_for_header(header: Iterable[str]) -> CsvMapping:

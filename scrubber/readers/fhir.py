@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from pydantic import ValidationError
 
 from scrubber.model import Claim, ParseIssue
-from scrubber.readers.common import summarize, validation_problems
+from scrubber.readers.common import read_opened, summarize, validation_problems
 
 # --- code systems -------------------------------------------------------------------------------
 
@@ -121,14 +121,7 @@ def _maps(*rows: tuple[str, str, str]) -> Callable[[Callable[["_Context"], None]
 
 
 def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
-    name = str(path)
-    try:
-        stream = open(path, "rb")
-    except OSError as error:
-        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
-        return
-    with stream:
-        yield from read(stream, name)
+    yield from read_opened(path, read)
 
 
 def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:

@@ -33,7 +33,7 @@ from typing import Any, BinaryIO, Iterator
 from pydantic import ValidationError
 
 from scrubber.model import Claim, ParseIssue
-from scrubber.readers.common import claim_id_of, summarize, validation_problems
+from scrubber.readers.common import claim_id_of, read_opened, summarize, validation_problems
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -49,14 +49,7 @@ def schema_text() -> str:
 
 
 def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
-    name = str(path)
-    try:
-        stream = open(path, "rb")
-    except OSError as error:
-        yield ParseIssue(file=name, message=f"cannot open file: {error.strerror or error}")
-        return
-    with stream:
-        yield from read(stream, name)
+    yield from read_opened(path, read)
 
 
 def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:

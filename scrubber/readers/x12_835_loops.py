@@ -1,7 +1,7 @@
 """Which segment opens which 835 loop (005010X221A1), as a table.
 
 Each row: (segment id, qualifier element position, qualifier values, loops it may follow, loop it opens),
-as in ``x12_837p_loops``. A segment that matches no row stays in the current loop.
+as described in ``x12_loops``. A segment that matches no row stays in the current loop.
 
     ST  BPR TRN CUR REF DTM                 (header)
       N1*PR N3 N4 REF PER                   (1000A payer)
@@ -15,25 +15,10 @@ as in ``x12_837p_loops``. A segment that matches no row stays in the current loo
 
 from __future__ import annotations
 
-from scrubber.readers.x12_837p_loops import LoopOpener
+from scrubber.readers.x12_loops import loop_table
+from scrubber.readers.x12_loops import next_loop as _next_loop
 
-
-def _rows(*rows: tuple) -> dict[str, list[LoopOpener]]:
-    table: dict[str, list[LoopOpener]] = {}
-    for segment, position, qualifiers, parents, loop in rows:
-        table.setdefault(segment, []).append(
-            LoopOpener(
-                segment,
-                position,
-                frozenset(qualifiers) if qualifiers else None,
-                frozenset(parents) if parents else None,
-                loop,
-            )
-        )
-    return table
-
-
-LOOP_OPENERS = _rows(
+LOOP_OPENERS = loop_table(
     ("ST", None, None, None, "ST"),
     ("SE", None, None, None, "SE"),
     ("N1", 1, {"PR"}, {"ST", "1000A"}, "1000A"),
@@ -47,16 +32,4 @@ LOOP_OPENERS = _rows(
 
 def next_loop(current: str, segment_id: str, elements: list[str]) -> str | None:
     """The loop ``elements`` opens when read inside ``current``, or None if it stays in ``current``."""
-    rows = LOOP_OPENERS.get(segment_id)
-    if rows is None:
-        return None
-    for row in rows:
-        if row.parents is not None and current not in row.parents:
-            continue
-        if row.qualifiers is not None:
-            position = row.qualifier_position
-            value = elements[position] if position < len(elements) else ""
-            if value not in row.qualifiers:
-                continue
-        return row.loop
-    return None
+    return _next_loop(LOOP_OPENERS, current, segment_id, elements)

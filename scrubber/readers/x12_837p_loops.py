@@ -1,43 +1,21 @@
 """Which segment opens which 837P loop (005010X222A1), as a table.
 
-Each row: (segment id, qualifier element position, qualifier values, loops it may follow, loop it opens).
-A segment that matches no row stays in the current loop. The walker looks rows up by segment id, so
-adding a loop is adding a row, not an ``if``.
+Each row: (segment id, qualifier element position, qualifier values, loops it may follow, loop it opens),
+as described in ``x12_loops``. A segment that matches no row stays in the current loop.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from scrubber.readers.x12_loops import LoopOpener, loop_table
+from scrubber.readers.x12_loops import next_loop as _next_loop
 
-
-class LoopOpener(NamedTuple):
-    segment: str
-    qualifier_position: int | None
-    qualifiers: frozenset[str] | None
-    parents: frozenset[str] | None  # None: from anywhere
-    loop: str
-
-
-def _rows(*rows: tuple) -> dict[str, list[LoopOpener]]:
-    table: dict[str, list[LoopOpener]] = {}
-    for segment, position, qualifiers, parents, loop in rows:
-        table.setdefault(segment, []).append(
-            LoopOpener(
-                segment,
-                position,
-                frozenset(qualifiers) if qualifiers else None,
-                frozenset(parents) if parents else None,
-                loop,
-            )
-        )
-    return table
-
+__all__ = ["LOOP_OPENERS", "LoopOpener", "next_loop"]
 
 _CLAIM = ("2300", "2310A", "2310B", "2310C", "2310D", "2310E", "2310F")
 _OTHER_PAYER = ("2320", "2330A", "2330B", "2330C", "2330D", "2330E", "2330F", "2330G")
 _LINE = ("2400", "2410", "2420A", "2420B", "2420C", "2420D", "2420E", "2420F", "2420G", "2420H", "2430", "2440")
 
-LOOP_OPENERS = _rows(
+LOOP_OPENERS = loop_table(
     ("ST", None, None, None, "ST"),
     ("SE", None, None, None, "SE"),
     ("NM1", 1, {"41"}, {"ST", "1000A"}, "1000A"),
@@ -82,16 +60,4 @@ LOOP_OPENERS = _rows(
 
 def next_loop(current: str, segment_id: str, elements: list[str]) -> str | None:
     """The loop ``elements`` opens when read inside ``current``, or None if it stays in ``current``."""
-    rows = LOOP_OPENERS.get(segment_id)
-    if rows is None:
-        return None
-    for row in rows:
-        if row.parents is not None and current not in row.parents:
-            continue
-        if row.qualifiers is not None:
-            position = row.qualifier_position
-            value = elements[position] if position < len(elements) else ""
-            if value not in row.qualifiers:
-                continue
-        return row.loop
-    return None
+    return _next_loop(LOOP_OPENERS, current, segment_id, elements)

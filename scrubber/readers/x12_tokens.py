@@ -14,7 +14,7 @@ from typing import BinaryIO, Iterator
 
 CHUNK_SIZE = 1 << 16
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
-_LAYOUT_WHITESPACE = " \t\r\n\v\f"  # what may follow a terminator; str.strip() would also eat \x1c-\x1f
+LAYOUT_WHITESPACE = " \t\r\n\v\f"  # what may follow a terminator; str.strip() would also eat \x1c-\x1f
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def parse_isa_delimiters(head: str) -> Delimiters:
     if not head.startswith("ISA") or len(head) < 4:
         raise X12SyntaxError("input does not start with an ISA segment", segment=1)
     element = head[3]
-    if element.isalnum() or element in _LAYOUT_WHITESPACE:  # FS/GS/RS/US (\x1c-\x1f) are valid delimiters
+    if element.isalnum() or element in LAYOUT_WHITESPACE:  # FS/GS/RS/US (\x1c-\x1f) are valid delimiters
         raise X12SyntaxError(f"ISA element separator {element!r} is not a delimiter", segment=1)
     # ISA16 is the 16th element: find the 16th separator, then one component character, then the terminator.
     position = 0
@@ -95,61 +95,96 @@ def parse_isa_delimiters(head: str) -> Delimiters:
     return Delimiters(element=element, component=component, repetition=repetition, segment=terminator)
 
 
+class SegmentText:
+    """The input not yet split into segments, read a chunk at a time, and the delimiters that split it.
+
+    The tokenizer and the positions reporter (``scrubber.reporters.positions``) both read through it, so
+    they find the same interchanges and the same segment pieces.
+    """
+
+    __slots__ = ("stream", "buffer", "eof", "delimiters", "skipped")
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.buffer = ""
+        self.eof = False
+        self.delimiters: Delimiters | None = None  # None between interchanges
+        self.skipped = ""  # the layout skipped before an ISA by the last next_pieces()
+
+    def fill(self) -> bool:
+        """Read one more chunk; False at the end of the input."""
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK_SIZE)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
+        return True
+
+    def next_pieces(self, index: int) -> list[str]:
+        """The text up to the last segment terminator read so far, split at each terminator ([] at the end
+        of the input); the unterminated tail waits for the next chunk. Between interchanges, first skip the
+        layout before the next ISA and read its ``delimiters``.
+
+        Raises ``X12SyntaxError`` (for segment ``index + 1``, the next one) when something else than an
+        ISA starts an interchange, or the input ends inside a segment.
+        """
+        self.skipped = ""
+        if self.delimiters is None:
+            while len(self.buffer.lstrip()) < 110 and self.fill():
+                pass
+            buffer = self.buffer
+            self.buffer = buffer.lstrip()
+            self.skipped = buffer[: len(buffer) - len(self.buffer)]
+            if not self.buffer:
+                return []
+            if not self.buffer.startswith("ISA"):
+                raise X12SyntaxError(f"expected an ISA segment, found {self.buffer[:20]!r}", segment=index + 1)
+            try:
+                self.delimiters = parse_isa_delimiters(self.buffer[:200])
+            except X12SyntaxError as error:
+                error.segment = index + 1
+                raise
+        terminator = self.delimiters.segment
+        while terminator not in self.buffer and self.fill():
+            pass
+        if terminator not in self.buffer:
+            rest = self.buffer.strip()
+            if rest:
+                raise X12SyntaxError(
+                    f"file ends inside a segment ({rest[:30]!r}...) with no terminator {terminator!r}",
+                    segment=index + 1,
+                )
+            return []
+        pieces = self.buffer.split(terminator)
+        self.buffer = pieces.pop()
+        return pieces
+
+    def end_interchange(self, rest: list[str]) -> None:
+        """After an IEA: give the pieces after it back; the next interchange may use other delimiters."""
+        assert self.delimiters is not None
+        self.buffer = self.delimiters.segment.join(rest + [self.buffer])
+        self.delimiters = None
+
+
 def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
     """Yield every segment of every interchange in ``stream``.
 
     Raises ``X12SyntaxError`` when nothing more can be tokenized (the caller reports it and stops);
     yields ``TokenIssue`` for a single bad segment and carries on.
     """
-    buffer = ""
+    source = SegmentText(stream)
     known_ids: set[str] = set()
     index = 0
-    delimiters: Delimiters | None = None
-    eof = False
-
-    def fill() -> bool:
-        nonlocal buffer, eof
-        if eof:
-            return False
-        chunk = stream.read(CHUNK_SIZE)
-        if not chunk:
-            eof = True
-            return False
-        buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
-        return True
 
     while True:
-        if delimiters is None:
-            # Between interchanges: expect an ISA (or the end of the input).
-            while len(buffer.lstrip()) < 110 and fill():
-                pass
-            buffer = buffer.lstrip()
-            if not buffer:
-                return
-            if not buffer.startswith("ISA"):
-                raise X12SyntaxError(
-                    f"expected an ISA segment, found {buffer[:20]!r}", segment=index + 1
-                )
-            try:
-                delimiters = parse_isa_delimiters(buffer[:200])
-            except X12SyntaxError as error:
-                error.segment = index + 1
-                raise
-        terminator = delimiters.segment
-        while terminator not in buffer and fill():
-            pass
-        if terminator not in buffer:
-            rest = buffer.strip()
-            if rest:
-                raise X12SyntaxError(
-                    f"file ends inside a segment ({rest[:30]!r}...) with no terminator {terminator!r}",
-                    segment=index + 1,
-                )
+        pieces = source.next_pieces(index)
+        if not pieces:
             return
-        pieces = buffer.split(terminator)
-        buffer = pieces.pop()  # the unterminated tail waits for the next chunk
+        delimiters = source.delimiters
         for position, piece in enumerate(pieces):
-            text = piece.strip(_LAYOUT_WHITESPACE)
+            text = piece.strip(LAYOUT_WHITESPACE)
             if not text:
                 continue  # a stray terminator or blank line
             index += 1
@@ -160,7 +195,5 @@ def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
                 continue
             yield Segment(index, elements, delimiters)
             if segment_id == "IEA":
-                # The next interchange may use other delimiters: give the rest back to the buffer.
-                buffer = terminator.join(pieces[position + 1 :] + [buffer])
-                delimiters = None
+                source.end_interchange(pieces[position + 1 :])
                 break

@@ -4,9 +4,10 @@ character offset of an X12 segment.
 X12 files are often one single line, so a line number alone points nowhere: SARIF regions and GitHub
 annotations carry columns and (SARIF) ``charOffset``/``charLength`` too. Positions are found by scanning
 the file again, lazily: only files that have findings, only up to the last segment asked for, keeping only
-the segments asked for. The scan follows the tokenizer's rules (``scrubber.readers.x12_tokens``: delimiters
-from each ISA, blank pieces skipped, delimiters reset after IEA), so segment ``n`` here is segment ``n`` of
-the reader; ``tests/test_reporters_positions.py`` checks that on every fixture.
+the segments asked for. The scan reads through the tokenizer's ``SegmentText`` (``scrubber.readers.x12_tokens``:
+delimiters from each ISA, pieces split at the terminator, delimiters reset after IEA), blank pieces
+skipped, so segment ``n`` here is segment ``n`` of the reader; ``tests/test_reporters_positions.py``
+checks that on every fixture.
 
 Offsets and columns count characters of the file decoded as latin-1, as the tokenizer reads it: one
 character per byte (X12 text is ASCII). Lines end at LF, CRLF or a lone CR; columns start at 1 and
@@ -23,7 +24,7 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 from urllib.parse import quote
 
-from scrubber.readers.x12_tokens import CHUNK_SIZE, X12SyntaxError, parse_isa_delimiters
+from scrubber.readers.x12_tokens import LAYOUT_WHITESPACE, SegmentText, X12SyntaxError
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -96,50 +97,26 @@ def iter_spans(stream: BinaryIO) -> Iterator[Span]:
 
     Stops quietly where the tokenizer would raise (no ISA, bad delimiters, an unterminated tail).
     """
-    buffer = ""
+    source = SegmentText(stream)
     cursor = _Cursor()
     index = 0
-    delimiters = None
-    eof = False
-
-    def fill() -> bool:
-        nonlocal buffer, eof
-        if eof:
-            return False
-        chunk = stream.read(CHUNK_SIZE)
-        if not chunk:
-            eof = True
-            return False
-        buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
-        return True
-
     while True:
-        if delimiters is None:
-            while len(buffer.lstrip()) < 110 and fill():
-                pass
-            stripped = buffer.lstrip()
-            cursor.advance(buffer[: len(buffer) - len(stripped)])
-            buffer = stripped
-            if not buffer.startswith("ISA"):
-                return
-            try:
-                delimiters = parse_isa_delimiters(buffer[:200])
-            except X12SyntaxError:
-                return
-        terminator = delimiters.segment
-        while terminator not in buffer and fill():
-            pass
-        if terminator not in buffer:
+        try:
+            pieces = source.next_pieces(index)
+        except X12SyntaxError:
             return
-        pieces = buffer.split(terminator)
-        buffer = pieces.pop()
+        cursor.advance(source.skipped)
+        if not pieces:
+            return
+        delimiters = source.delimiters
+        terminator = delimiters.segment
         for position, piece in enumerate(pieces):
-            text = piece.strip()
+            text = piece.strip(LAYOUT_WHITESPACE)  # as the tokenizer: \x1c-\x1f are delimiters, not blanks
             if not text:
                 cursor.advance(piece + terminator)
                 continue
             index += 1
-            lead = len(piece) - len(piece.lstrip())
+            lead = len(piece) - len(piece.lstrip(LAYOUT_WHITESPACE))
             cursor.advance(piece[:lead])
             offset = cursor.offset
             line, column = cursor.here()
@@ -147,8 +124,7 @@ def iter_spans(stream: BinaryIO) -> Iterator[Span]:
             yield Span(index, offset, len(text), line, column, cursor.line, cursor.column)
             cursor.advance(piece[lead + len(text) :] + terminator)
             if text.split(delimiters.element, 1)[0] == "IEA":
-                buffer = terminator.join(pieces[position + 1 :] + [buffer])
-                delimiters = None
+                source.end_interchange(pieces[position + 1 :])
                 break
 
 
