@@ -401,6 +401,7 @@ class _Columns:
 __all__ = [
     "CLAIMS_SCHEMA",
     "FINDINGS_SCHEMA",
+    "INPUT_ERROR",
     "INPUT_SCHEMA",
     "MODES",
     "output_schema",

@@ -99,13 +99,16 @@ class DurableEngine:
     def __init__(self, rules: Sequence[RuleSpec]):
         # Per shard: the C handle, rule names, and the fact keys its rules read. Sending only those
         # keys (facts carry ~50) cuts JSON encoding and the engine's message decoding several-fold.
-        self._shards: list[tuple[int, dict[str, str], tuple[str, ...]]] = []
+        self._shards: list[tuple[int, dict[str, str], dict[str, tuple[str, ...]]]] = []
         for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
             shard = rules[start : start + RULES_PER_RULESET]
             definition, names = compile_ruleset(shard)
             handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
-            keys = set().union(*(_fact_names(rule.condition) for rule in shard)) - {"id", "kind"}
-            self._shards.append((handle, names, ("id", "kind", *sorted(keys))))
+            keys = {}
+            for kind in ("claim", "line"):  # a claim fact needs only what claim rules read, and so on
+                read = set().union(*(_fact_names(rule.condition) for rule in shard if rule.scope == kind))
+                keys[kind] = ("id", "kind", *sorted(read - {"id", "kind"}))
+            self._shards.append((handle, names, keys))
 
     def evaluate(self, facts: Sequence[dict[str, Any]]) -> list[Hit]:
         if not facts:
@@ -118,7 +121,7 @@ class DurableEngine:
         retraction = json.dumps([{"id": fact["id"]} for fact in facts])
         with _lock:
             for handle, names, keys in self._shards:
-                payload = json.dumps([{key: fact[key] for key in keys if key in fact} for fact in facts])
+                payload = json.dumps([{key: fact[key] for key in keys[fact["kind"]] if key in fact} for fact in facts])
                 seen = self._run_shard(handle, names, payload, retraction, hits)
                 if seen != expected:
                     missing = sorted(expected - seen)[:5]
