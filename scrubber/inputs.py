@@ -17,19 +17,19 @@ _HEAD_BYTES = 64 * 1024
 _RESOURCE_TYPE = re.compile(rb'"resourceType"\s*:\s*"[A-Za-z]+"')
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ParseIssue]]:
-    """Files named directly are taken whatever their suffix; directories are searched for X12 and export files."""
+def discover(
+    paths: Iterable[str | Path], suffixes: frozenset[str] = X12_SUFFIXES | EXPORT_SUFFIXES
+) -> tuple[list[Path], list[ParseIssue]]:
+    """Files named directly are taken whatever their suffix; directories are searched for ``suffixes``."""
     files: list[Path] = []
     problems: list[ParseIssue] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            suffixes = X12_SUFFIXES | EXPORT_SUFFIXES
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
             if not found:
-                problems.append(
-                    ParseIssue(file=str(path), message="directory holds no .837/.x12/.edi/.json/.jsonl/.ndjson/.csv files")
-                )
+                listed = "/".join(sorted(suffixes))
+                problems.append(ParseIssue(file=str(path), message=f"directory holds no {listed} files"))
             files.extend(found)
         elif path.is_file():
             files.append(path)

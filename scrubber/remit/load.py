@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from scrubber.inputs import discover as discover_files
 from scrubber.model import ParseIssue
 from scrubber.model.remit import ClaimPayment, Remittance
 from scrubber.readers import x12_835
@@ -31,20 +32,7 @@ class RemitBatch:
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[ParseIssue]]:
     """Files named directly are taken whatever their suffix; directories are searched for 835 files."""
-    files: list[Path] = []
-    problems: list[ParseIssue] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in REMIT_SUFFIXES)
-            if not found:
-                problems.append(ParseIssue(file=str(path), message="directory holds no .835/.era/.x12/.edi files"))
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            problems.append(ParseIssue(file=str(path), message="no such file or directory"))
-    return files, problems
+    return discover_files(paths, REMIT_SUFFIXES)
 
 
 def read_remits(paths: Iterable[str | Path]) -> RemitBatch:
