@@ -32,11 +32,12 @@ def build_scrubber(
     rulesets: Iterable[str | Path] | None = None,
     profiles: Iterable[str | Path] | None = None,
     engine: str = "durable",
+    severity: dict[str, str] | None = None,
 ) -> Scrubber:
     """Rules (bundled, or ``rulesets`` added to them) filtered by select/ignore, with payer profiles."""
-    all_rules = load_rules(rulesets, include_bundled=True) if rulesets else load_rules()
+    all_rules = load_rules(rulesets, include_bundled=True)
     rules = select_rules(all_rules, select, ignore)
-    return assemble_scrubber(all_rules, rules, load_profiles(profiles), engine, ignore)
+    return assemble_scrubber(all_rules, rules, load_profiles(profiles), engine, ignore, severity)
 
 
 def assemble_scrubber(

@@ -67,16 +67,14 @@ def _is_x12(file: Path, setup: WorkerSetup) -> bool:
 
 def _worker(index: int, count: int, files: list[Path], sharded: list[bool], setup: WorkerSetup, out) -> None:
     try:
-        from scrubber.api import assemble_scrubber
+        from scrubber.api import build_scrubber
         from scrubber.inputs import read_file
-        from scrubber.profiles import load_profiles
         from scrubber.readers.x12_837p import read_path
-        from scrubber.rules import load_rules
-        from scrubber.rules.select import select_rules
 
-        all_rules = load_rules(setup.rules, include_bundled=True) if setup.rules else load_rules()
-        rules = select_rules(all_rules, setup.select, setup.ignore)
-        scrubber = assemble_scrubber(all_rules, rules, load_profiles(setup.profiles), setup.engine, setup.ignore, setup.severity)
+        scrubber = build_scrubber(
+            select=setup.select, ignore=setup.ignore, rulesets=setup.rules, profiles=setup.profiles,
+            engine=setup.engine, severity=setup.severity,
+        )
         redactor = None
         if setup.redact_key is not None:
             from scrubber.redact import Redactor
@@ -181,22 +179,16 @@ def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[t
 def _merge_file(position: int, streams: list[_Stream], count: int) -> Iterator[tuple[Any, str | None]]:
     """Claim i of the file comes from worker i mod count; input problems outside claims are de-duplicated."""
     seen_issues: set[tuple] = set()
-    pending: list[tuple[Any, str | None] | None] = [None] * count
     exhausted = [False] * count
     turn = 0
     while not all(exhausted):
         worker = turn % count
-        if exhausted[worker]:
-            turn += 1
-            if all(exhausted):
-                break
-            continue
-        item = streams[worker].next(position)
+        item = None if exhausted[worker] else streams[worker].next(position)
         if item is None:
             exhausted[worker] = True
             turn += 1
             continue
-        event, raw_id = item
+        event = item[0]
         if isinstance(event, ClaimResult):
             yield item
             follower = streams[worker].peek(position)

@@ -52,17 +52,17 @@ class Scrubber:
 
     def check(self, claims: Sequence[Claim]) -> list[list[Finding]]:
         """Findings for each claim, in order."""
+        profiles = [self.profiles.for_claim(claim) if self.profiles is not None else None for claim in claims]
         facts = []
-        for position, claim in enumerate(claims):
-            facts.extend(claim_facts(claim, str(position), self.profiles))
+        for position, (claim, profile) in enumerate(zip(claims, profiles)):
+            facts.extend(claim_facts(claim, str(position), profile))
         by_claim: list[list[tuple[str, str]]] = [[] for _ in claims]
         for rule_id, fact_id in self.engine.evaluate(facts):
             claim_key, _, line_key = fact_id.partition(".")
             by_claim[int(claim_key)].append((rule_id, line_key))
         facts_by_id = {fact["id"]: fact for fact in facts}
         results = []
-        for position, (claim, hits) in enumerate(zip(claims, by_claim)):
-            profile = self.profiles.for_claim(claim) if self.profiles is not None else None
+        for position, (claim, hits, profile) in enumerate(zip(claims, by_claim, profiles)):
             findings = []
             for rule_id, line_key in hits:
                 severity = self._severity_under(profile, rule_id)

@@ -38,7 +38,7 @@ def load_selected_rules(args: argparse.Namespace, include_opt_in: bool = False) 
 
 def load_rule_selection(args: argparse.Namespace, include_opt_in: bool = False) -> tuple[list[RuleSpec], list[RuleSpec]]:
     """All loaded rules, and the ones --select/--ignore choose (unknown selectors are a usage error)."""
-    rules = load_rules(args.rules, include_bundled=True) if args.rules else load_rules()
+    rules = load_rules(args.rules, include_bundled=True)
     select = split_values(getattr(args, "select", None))
     ignore = split_values(getattr(args, "ignore", None))
     unknown = unknown_selectors(rules, select + ignore)

@@ -17,7 +17,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from scrubber.explain import explain
 
-    rules = load_rules(args.rules, include_bundled=True) if args.rules else load_rules()
+    rules = load_rules(args.rules, include_bundled=True)
     text = explain(args.name, rules)
     if text is None:
         raise UsageError(f"{args.name!r} is neither a rule id nor a denial code of any rule (see `scrubber rules`)")

@@ -18,7 +18,7 @@ import threading
 from typing import Any, Sequence
 
 from scrubber.engine import EngineUnavailable, Hit
-from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition
+from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, facts_used
 from scrubber.rules.spec import RuleSpec
 
 try:
@@ -75,12 +75,6 @@ def compile_ruleset(rules: Sequence[RuleSpec]) -> tuple[dict[str, Any], dict[str
     return definition, names
 
 
-def _fact_names(condition: Condition) -> set[str]:
-    if isinstance(condition, Compare):
-        return {condition.fact}
-    return set().union(*(_fact_names(item) for item in condition.items))
-
-
 # A message is {"<rule>":{"m":{"id": "<fact id>", ...}}}, echoing our JSON with "id" first; reading
 # the two names with a regex instead of json.loads halves the per-action cost. Anything else is parsed.
 _MESSAGE = re.compile(r'\{"([^"]+)":\{"m":\{"id": ?"([^"\\]*)"')
@@ -106,7 +100,7 @@ class DurableEngine:
             handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
             keys = {}
             for kind in ("claim", "line"):  # a claim fact needs only what claim rules read, and so on
-                read = set().union(*(_fact_names(rule.condition) for rule in shard if rule.scope == kind))
+                read = set().union(*(facts_used(rule.condition) for rule in shard if rule.scope == kind))
                 keys[kind] = ("id", "kind", *sorted(read - {"id", "kind"}))
             self._shards.append((handle, names, keys))
 

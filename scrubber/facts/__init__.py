@@ -24,7 +24,7 @@ from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, FactSpec, cen
 from scrubber.model import Claim
 
 if TYPE_CHECKING:
-    from scrubber.profiles import ProfileSet
+    from scrubber.profiles import PayerProfile
 
 PROVIDERS = (core, structural, behavioral, timely)
 
@@ -36,9 +36,10 @@ for _provider in PROVIDERS:
         FACTS[_spec.name] = _spec
 
 
-def claim_facts(claim: Claim, key: str, profiles: "ProfileSet | None" = None) -> list[dict[str, Any]]:
-    """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position)."""
-    context = ClaimContext(claim, profiles.for_claim(claim) if profiles is not None else None)
+def claim_facts(claim: Claim, key: str, profile: "PayerProfile | None" = None) -> list[dict[str, Any]]:
+    """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position),
+    under the claim's payer ``profile`` (filing limit, prior-auth requirement)."""
+    context = ClaimContext(claim, profile)
     header: dict[str, Any] = {"id": key, "kind": "claim"}
     for provider in PROVIDERS:
         provider.add_claim_facts(claim, context, header)
