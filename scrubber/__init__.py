@@ -2,8 +2,12 @@
 
 The library, as the command line sees it::
 
-    scrub(source, *, format="auto", mapping=None, select=None, ignore=None, rulesets=None) -> Report
+    scrub(source, *, format="auto", mapping=None, options=None, select=None, ignore=None, rulesets=None,
+          profiles=None, severity=None, engine=None) -> Report
     read(source, *, format="auto", mapping=None) -> Iterator[Claim | ParseIssue]
+
+The options that decide the findings (``select`` ... ``engine``) can also come as one frozen
+``ScrubOptions`` (``options=``), the record the command line, the service and ``scrubber.arrow`` pass along.
 
 ``source`` is a file (X12 837P, JSON, JSON Lines, CSV or FHIR, told by content), a directory, or an
 iterable of ``Claim`` models or dicts (CSV rows with ``format="csv"``, FHIR resources with
@@ -24,7 +28,7 @@ its ``Finding``s, and the ``ParseIssue``s of the input apart from them:
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["INPUT_FORMATS", "Claim", "ClaimResult", "Finding", "ParseIssue", "Report", "read", "scrub"]
+__all__ = ["INPUT_FORMATS", "Claim", "ClaimResult", "Finding", "ParseIssue", "Report", "ScrubOptions", "read", "scrub"]
 __version__ = "0.1.0"
 
 # Imported on first use (PEP 562), so `scrubber --version` and the CLI's start-up pay only for what
@@ -38,6 +42,7 @@ _LAZY = {
     "INPUT_FORMATS": "scrubber.inputs",
     "Claim": "scrubber.model",
     "ParseIssue": "scrubber.model",
+    "ScrubOptions": "scrubber.options",
 }
 
 if TYPE_CHECKING:
@@ -45,6 +50,7 @@ if TYPE_CHECKING:
     from scrubber.findings import ClaimResult, Finding, Report
     from scrubber.inputs import INPUT_FORMATS
     from scrubber.model import Claim, ParseIssue
+    from scrubber.options import ScrubOptions
 
 
 def __getattr__(name: str) -> Any:

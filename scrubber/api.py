@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scrubber.engine import Engine, make_engine
 from scrubber.findings import Report
 from scrubber.inputs import INPUT_FORMATS, discover, read_file
 from scrubber.model import Claim, ParseIssue
+from scrubber.options import ScrubOptions, make_options
 from scrubber.pipeline import Scrubber
-from scrubber.profiles import ProfileSet, load_profiles
+from scrubber.profiles import load_profiles
 from scrubber.rules import RuleSpec, load_rules
 from scrubber.rules.select import select_rules
 
@@ -25,30 +26,17 @@ def get_engine(rules: Sequence[RuleSpec], engine: str = "durable") -> Engine:
     return _ENGINES[key]
 
 
-def build_scrubber(
-    *,
-    select: Iterable[str] | None = None,
-    ignore: Iterable[str] | None = None,
-    rulesets: Iterable[str | Path] | None = None,
-    profiles: Iterable[str | Path] | None = None,
-    engine: str = "durable",
-    severity: dict[str, str] | None = None,
-) -> Scrubber:
-    """Rules (bundled, or ``rulesets`` added to them) filtered by select/ignore, with payer profiles."""
-    all_rules = load_rules(rulesets, include_bundled=True)
-    rules = select_rules(all_rules, select, ignore)
-    return assemble_scrubber(all_rules, rules, load_profiles(profiles), engine, ignore, severity)
+def build_scrubber(options: ScrubOptions | None = None, **changes: Any) -> Scrubber:
+    """The Scrubber for ``options`` (a ScrubOptions field given as a keyword argument replaces its value):
+    the bundled rules plus ``rulesets``, filtered by select/ignore, with payer profiles and severity overrides."""
+    options = make_options(options, **changes)
+    all_rules = load_rules(options.rulesets, include_bundled=True)
+    return assemble_scrubber(all_rules, select_rules(all_rules, options.select, options.ignore), options)
 
 
-def assemble_scrubber(
-    all_rules: Sequence[RuleSpec],
-    rules: Sequence[RuleSpec],
-    profile_set: ProfileSet,
-    engine: str = "durable",
-    ignore: Iterable[str] | None = None,
-    severity: dict[str, str] | None = None,
-) -> Scrubber:
+def assemble_scrubber(all_rules: Sequence[RuleSpec], rules: Sequence[RuleSpec], options: ScrubOptions) -> Scrubber:
     """A Scrubber over the selected ``rules`` plus the opt-in rules that some payer profile enables."""
+    profile_set = load_profiles(options.profiles)
     chosen = {rule.id for rule in rules}
     # Opt-in rules a profile enables run in the engine too, but only count for that profile's claims.
     profile_only = [
@@ -56,15 +44,15 @@ def assemble_scrubber(
         for rule in all_rules
         if rule.id not in chosen
         and any(rule.id in profile.enable for profile in profile_set.profiles)
-        and select_rules([rule], None, ignore, include_opt_in=True)
+        and select_rules([rule], None, options.ignore, include_opt_in=True)
     ]
     active = [*rules, *profile_only]
     return Scrubber(
         active,
-        get_engine(active, engine),
+        get_engine(active, options.engine),
         profiles=profile_set,
         profile_only=[rule.id for rule in profile_only],
-        severity=severity,
+        severity=options.severities,
     )
 
 
@@ -134,16 +122,21 @@ def scrub(
     *,
     format: str = "auto",
     mapping: Any = None,
+    options: ScrubOptions | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
     rulesets: Iterable[str | Path] | None = None,
     profiles: Iterable[str | Path] | None = None,
-    engine: str = "durable",
+    severity: Mapping[str, str] | None = None,
+    engine: str | None = None,
 ) -> Report:
     """Scrub a file, a directory, or records (see :func:`read` for ``source``, ``format`` and ``mapping``).
 
     ``select`` / ``ignore`` take rule ids, id prefixes or denial codes (``CO-111``); ``rulesets`` adds
-    your own rule files or directories to the bundled rules; ``profiles`` adds payer profiles.
+    your own rule files or directories to the bundled rules; ``profiles`` adds payer profiles;
+    ``severity`` maps rule ids to ``error`` / ``warning`` / ``info``; ``engine`` is ``durable`` (the
+    default) or ``python``. The same options can come as one :class:`scrubber.ScrubOptions`
+    (``options=``); keyword arguments given with it replace its fields.
 
     >>> import scrubber
     >>> report = scrubber.scrub([{
@@ -156,7 +149,9 @@ def scrub(
     >>> report.exit_code(fail_on="error"), report.summary.flagged
     (1, 1)
     """
-    scrubber = build_scrubber(select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, engine=engine)
+    scrubber = build_scrubber(
+        options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine
+    )
     counter: list[int] = []
     if isinstance(source, (str, Path)):
         if format not in INPUT_FORMATS:

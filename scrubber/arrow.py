@@ -26,8 +26,8 @@ Output (fixed schemas, so ``mapInArrow`` can be given them up front):
   ``unreadable`` or ``input_error``, with the finding count and the rules and denial codes hit.
 
 No row vanishes: bad JSON, a claim that does not fit the schema, or a null cell each give an
-``unreadable`` row saying why. The rules (``select``/``ignore``/``rulesets``) and the engine are built
-once per process and reused for every batch and partition (durable_rules keeps global C state: one
+``unreadable`` row saying why. The rules, profiles and engine (one per :class:`scrubber.ScrubOptions`) are
+built once per process and reused for every batch and partition (durable_rules keeps global C state: one
 engine per process, never shared between threads).
 
 >>> import pyarrow as pa
@@ -47,12 +47,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from pydantic import ValidationError
 
 from scrubber.findings import ClaimResult
 from scrubber.model import Claim, ParseIssue
+from scrubber.options import ScrubOptions, make_options
 from scrubber.readers.common import claim_id_of, summarize, validation_problems
 
 try:
@@ -115,9 +116,9 @@ INPUT_SCHEMA = pa.schema([pa.field("claim", pa.string()), pa.field("error", pa.s
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
-# One Scrubber per rule selection and engine, per process: the engine underneath is cached by
+# One Scrubber per ScrubOptions, per process: the engine underneath is cached by
 # scrubber.api.get_engine; this also saves reloading the rule files for every batch and partition.
-_SCRUBBERS: dict[tuple, "Scrubber"] = {}
+_SCRUBBERS: dict[ScrubOptions, "Scrubber"] = {}
 
 
 def output_schema(mode: str) -> pa.Schema:
@@ -131,20 +132,26 @@ def scrub_batches(
     batches: Iterable[pa.RecordBatch],
     *,
     mode: str = "findings",
-    select: Iterable[str] | None = None,
-    ignore: Iterable[str] | None = None,
-    engine: str = "durable",
-    rulesets: Iterable[str | Path] | None = None,
     claim_column: str = "claim",
     key_column: str | None = None,
+    options: ScrubOptions | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    rulesets: Iterable[str | Path] | None = None,
+    profiles: Iterable[str | Path] | None = None,
+    severity: Mapping[str, str] | None = None,
+    engine: str | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Scrub every row of every batch; yield results as record batches of :func:`output_schema` (mode).
 
     One output batch per input batch that has results (a findings batch of only clean claims yields
-    nothing), in input order. See the module docstring for the input contract.
+    nothing), in input order. See the module docstring for the input contract. The scrub options are
+    those of :func:`scrubber.scrub`: ``options`` and/or the keyword arguments that change it.
     """
     schema = output_schema(mode)
-    scrubber = _scrubber(select, ignore, engine, rulesets)
+    scrubber = _scrubber(
+        make_options(options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine)
+    )
     for batch in batches:
         rows = _input_rows(batch, claim_column, key_column)
         results = iter(scrubber.run(item for _, item in rows if not isinstance(item, _InputError)))
@@ -208,18 +215,12 @@ class _InputError:
         self.message = message
 
 
-def _scrubber(select, ignore, engine: str, rulesets) -> "Scrubber":
+def _scrubber(options: ScrubOptions) -> "Scrubber":
     from scrubber.api import build_scrubber
 
-    key = (
-        engine,
-        tuple(select) if select is not None else None,
-        tuple(ignore) if ignore is not None else None,
-        tuple(str(path) for path in rulesets) if rulesets is not None else None,
-    )
-    if key not in _SCRUBBERS:
-        _SCRUBBERS[key] = build_scrubber(select=key[1], ignore=key[2], rulesets=key[3], engine=engine)
-    return _SCRUBBERS[key]
+    if options not in _SCRUBBERS:
+        _SCRUBBERS[options] = build_scrubber(options)
+    return _SCRUBBERS[options]
 
 
 def _input_rows(batch: pa.RecordBatch, claim_column: str, key_column: str | None) -> list[tuple[str | None, Any]]:

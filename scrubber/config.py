@@ -10,7 +10,9 @@
 
 The file is found by walking up from the current directory (``scrubber.toml`` first, then a
 ``pyproject.toml`` that has a ``[tool.scrubber]`` table), or named with ``--config``. Unknown keys
-are an error naming the key, so a typo never silently does nothing.
+are an error naming the key, so a typo never silently does nothing. The keys that decide the findings
+(``OPTION_KEYS``) become a :class:`scrubber.options.ScrubOptions` (``Config.scrub_options``); the
+others (``fail-on``, ``format``, ``redact``, ...) are for the command that writes the report.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from scrubber.errors import ScrubberUserError
+from scrubber.options import SEVERITIES, ScrubOptions
 
-SEVERITIES = ("error", "warning", "info")
 # key -> (type, allowed values or None)
 KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "select": (list, None),
@@ -38,6 +40,15 @@ KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "baseline": (str, None),
     "jobs": (int, None),
 }
+# config key -> ScrubOptions field, for the keys that are scrub options
+OPTION_KEYS = {
+    "select": "select",
+    "ignore": "ignore",
+    "rules": "rulesets",
+    "profiles": "profiles",
+    "severity": "severity",
+    "engine": "engine",
+}
 
 
 class ConfigError(ScrubberUserError):
@@ -51,6 +62,11 @@ class Config:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
+
+    def scrub_options(self, **overrides: Any) -> ScrubOptions:
+        """The scrub options this file sets, with every override that is not None (command-line flags win)."""
+        found = {name: self.values[key] for key, name in OPTION_KEYS.items() if key in self.values}
+        return ScrubOptions(**found).merged(**overrides)
 
 
 def find_config(start: Path | None = None) -> Path | None:

@@ -196,11 +196,8 @@ class Report:
 
         return json.dumps(self.to_dict(), indent=indent)
 
-    def to_sarif(self, rules: Iterable[Any] | None = None) -> str:
-        """SARIF 2.1.0 (``scrubber/reporters/sarif.py``); ``rules``: RuleSpecs to describe besides those that fired."""
-        from scrubber.reporters.sarif import render
-
-        return render(self, list(rules) if rules is not None else None)
+    # No to_sarif here: findings sit below the reporters. SARIF (and every other format) comes from
+    # the reporter modules: ``scrubber.reporters.sarif.render(report, rules)``.
 
     @classmethod
     def collect(cls, events: Iterable[ClaimResult | ParseIssue], files: int = 0) -> "Report":

@@ -22,25 +22,21 @@ from typing import Any, Iterator
 
 from scrubber.findings import ClaimResult
 from scrubber.model import ParseIssue
+from scrubber.options import ScrubOptions
 
 CHUNK = 256  # events per message between processes
 QUEUE_DEPTH = 8  # messages in flight per worker
 MIN_BYTES_PER_WORKER = 2 << 20  # below ~4k claims a worker costs more (start-up, imports) than it saves
 
 
-@dataclass
+@dataclass(frozen=True)
 class WorkerSetup:
-    """Everything a worker needs to build the same Scrubber as the main process (picklable)."""
+    """Everything a worker needs to build the same Scrubber as the main process, and read as it does (picklable)."""
 
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    rules: list[str] | None = None
-    profiles: list[str] | None = None
-    engine: str = "durable"
-    severity: dict[str, str] | None = None
+    options: ScrubOptions = field(default_factory=ScrubOptions)
     input_format: str = "auto"
     mapping: str | None = None
-    redact_key: bytes | None = None
+    redact_key: bytes | None = field(default=None, repr=False)
 
 
 def effective_jobs(jobs: int | None, files: list[Path]) -> int:
@@ -71,10 +67,7 @@ def _worker(index: int, count: int, files: list[Path], sharded: list[bool], setu
         from scrubber.inputs import read_file
         from scrubber.readers.x12_837p import read_path
 
-        scrubber = build_scrubber(
-            select=setup.select, ignore=setup.ignore, rulesets=setup.rules, profiles=setup.profiles,
-            engine=setup.engine, severity=setup.severity,
-        )
+        scrubber = build_scrubber(setup.options)
         redactor = None
         if setup.redact_key is not None:
             from scrubber.redact import Redactor

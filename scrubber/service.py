@@ -22,6 +22,7 @@ Logs never hold claim contents: only counts, timings, method, path (query string
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -32,7 +33,6 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
@@ -51,6 +51,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from scrubber import __version__
 from scrubber.findings import Report
 from scrubber.model import Claim
+from scrubber.options import ScrubOptions
 
 log = logging.getLogger("scrubber.service")
 
@@ -66,7 +67,7 @@ class ServiceConfigError(Exception):
     """The service cannot start with this configuration (no keys, unreadable key file)."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """What a worker needs to build its app; JSON-serialisable so `serve` can pass it to worker processes.
 
@@ -76,14 +77,11 @@ class Settings:
     api_keys_file: str | None = None
     insecure_no_auth: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    rules: tuple[str, ...] = ()
-    profiles: tuple[str, ...] = ()
-    engine: str = "durable"
+    options: ScrubOptions = dataclasses.field(default_factory=ScrubOptions)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        data = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        return json.dumps({**data, "options": self.options.to_dict()})
 
     @classmethod
     def from_environment(cls) -> "Settings":
@@ -91,7 +89,7 @@ class Settings:
         if not raw:
             return cls()
         data = json.loads(raw)
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        return cls(**{**data, "options": ScrubOptions.from_dict(data.get("options", {}))})
 
     def api_keys(self) -> tuple[str, ...]:
         """Keys from ``SCRUBBER_API_KEYS`` (comma-separated) and the key file (one per line, ``#`` comments)."""
@@ -419,12 +417,8 @@ class Worker:
     def _build(self) -> None:
         from scrubber.api import build_scrubber
 
-        settings = self.settings
         try:
-            self.scrubber = build_scrubber(
-                select=list(settings.select) or None, ignore=list(settings.ignore) or None,
-                rulesets=list(settings.rules) or None, profiles=list(settings.profiles) or None, engine=settings.engine,
-            )
+            self.scrubber = build_scrubber(self.settings.options)
         except Exception as error:
             log.error("the rules engine could not be built: %s: %s", type(error).__name__, error)
             raise

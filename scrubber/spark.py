@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
 
 import pyarrow as pa
 
 from scrubber.arrow import INPUT_SCHEMA, output_schema, rows_from_items, scrub_batches
 from scrubber.inputs import X12_SUFFIXES
+from scrubber.options import ScrubOptions, make_options
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -39,18 +40,22 @@ def scrub_dataframe(
     mode: str = "findings",
     claim_column: str = "claim",
     key_column: str | None = None,
+    options: ScrubOptions | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
-    engine: str = "durable",
     rulesets: Iterable[str | Path] | None = None,
+    profiles: Iterable[str | Path] | None = None,
+    severity: Mapping[str, str] | None = None,
+    engine: str | None = None,
 ) -> "DataFrame":
     """Findings (``mode="findings"``) or one row per claim (``"claims"``) for the claims in ``df``.
 
     ``df[claim_column]`` holds one claim per row, as Claim JSON text or a struct of the Claim fields; an
     ``error`` column, when ``df`` has one, marks rows an upstream reader could not read (as
     :func:`read_837` makes them); ``key_column`` is copied to the ``key`` of every output row. Unreadable
-    rows are kept, with status ``unreadable`` and the error. ``rulesets`` must be readable on the
-    workers at the same path.
+    rows are kept, with status ``unreadable`` and the error. The scrub options are those of
+    :func:`scrubber.scrub` (``options`` and/or keyword arguments that change it); ``rulesets`` and
+    ``profiles`` must be readable on the workers at the same path.
     """
     columns = [claim_column]
     if "error" in df.columns and claim_column != "error":
@@ -60,12 +65,11 @@ def scrub_dataframe(
     function = functools.partial(
         scrub_batches,
         mode=mode,
-        select=list(select) if select is not None else None,
-        ignore=list(ignore) if ignore is not None else None,
-        engine=engine,
-        rulesets=[str(path) for path in rulesets] if rulesets is not None else None,
         claim_column=claim_column,
         key_column=key_column,
+        options=make_options(
+            options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine
+        ),
     )
     return df.select(*columns).mapInArrow(function, spark_schema(mode))
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from scrubber.commands.common import UsageError
+from scrubber.errors import UsageError
 from scrubber.findings import ClaimResult, Finding
 from scrubber.model import ParseIssue
 from scrubber.readers.x12_tokens import Segment, X12SyntaxError, iter_segments

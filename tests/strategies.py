@@ -83,6 +83,16 @@ def money(min_cents: int = 1, max_cents: int = 999_999) -> st.SearchStrategy[Dec
 
 
 units = st.integers(1, 4).map(Decimal)
+SEXES = ("F", "M", "U")
+DELAY_REASONS = ("1", "3", "7", "11")
+NDCS = ("00002143380", "00069015001", "50242004062")
+ndc_details = st.none().map(lambda _: {}) | st.fixed_dictionaries(
+    {
+        "ndc": st.sampled_from(NDCS),
+        "ndc_quantity": st.integers(1, 50).map(Decimal),
+        "ndc_unit": st.sampled_from(("ML", "UN", "GR", "F2", "ME")),
+    }
+)
 
 diagnosis_codes = st.one_of(
     st.sampled_from(KNOWN_DIAGNOSES),
@@ -120,7 +130,7 @@ def adjustments(draw: st.DrawFn, max_size: int = 3) -> tuple[Adjustment, ...]:
 
 def providers(with_taxonomy: bool = True) -> st.SearchStrategy[Provider]:
     taxonomy = st.none() | st.sampled_from(TAXONOMIES) if with_taxonomy else st.none()
-    return st.builds(Provider, npi=npis, taxonomy=taxonomy)
+    return st.builds(Provider, npi=npis, id_qualifier=st.just("XX"), taxonomy=taxonomy)
 
 
 @st.composite
@@ -132,6 +142,8 @@ def other_payers(draw: st.DrawFn, payer_id: str) -> OtherPayer:
         payer_id=payer_id,
         name=draw(st.sampled_from(PAYER_NAMES)),
         paid=draw(st.none() | money(0)),
+        noncovered=draw(st.none() | money(0)),
+        remaining_patient_liability=draw(st.none() | money(0)),
         adjustments=draw(adjustments()),
         adjudication_date=draw(st.none() | dates),
     )
@@ -165,6 +177,10 @@ def service_lines(draw: st.DrawFn, number: int, n_diagnoses: int, payer_ids: lis
         service_date=draw(dates | st.none()),
         prior_auth=draw(st.none() | short_ids),
         rendering_provider=draw(st.none() | providers()),
+        supervising_provider=draw(st.none() | providers(with_taxonomy=False)),
+        ordering_provider=draw(st.none() | providers(with_taxonomy=False)),
+        referring_provider=draw(st.none() | providers(with_taxonomy=False)),
+        **draw(ndc_details),
         adjudications=adjudications,
     )
 
@@ -189,6 +205,7 @@ def claims(draw: st.DrawFn, claim_id: st.SearchStrategy[str] = ids) -> Claim:
             first_name=st.none() | names,
             state=st.none() | st.sampled_from(STATES),
             birth_date=st.none() | birth_dates,
+            sex=st.none() | st.sampled_from(SEXES),
             relationship=st.sampled_from(PATIENT_RELATIONSHIPS),
         )
     )
@@ -203,7 +220,10 @@ def claims(draw: st.DrawFn, claim_id: st.SearchStrategy[str] = ids) -> Claim:
         release_of_information=draw(st.none() | st.sampled_from(("Y", "I"))),
         related_causes=causes,
         accident_state=accident_state,
+        delay_reason=draw(st.none() | st.sampled_from(DELAY_REASONS)),
         accident_date=draw(st.none() | dates),
+        onset_date=draw(st.none() | dates),
+        initial_treatment_date=draw(st.none() | dates),
         prior_auth=draw(st.none() | short_ids),
         payer_claim_number=draw(st.none() | short_ids),
         diagnoses=diagnoses,
@@ -211,7 +231,12 @@ def claims(draw: st.DrawFn, claim_id: st.SearchStrategy[str] = ids) -> Claim:
         batch_date=draw(st.sampled_from((dt.date(2025, 3, 1), dt.date(2025, 3, 2)))),
         implementation=DEFAULT_IMPLEMENTATION,
         billing_provider=draw(
-            st.sampled_from((Provider(npi="1234567893"), Provider(npi="1497758544", taxonomy="207Q00000X")))
+            st.sampled_from(
+                (
+                    Provider(npi="1234567893", id_qualifier="XX"),
+                    Provider(npi="1497758544", id_qualifier="XX", taxonomy="207Q00000X"),
+                )
+            )
             | providers()
         ),
         billing_state=draw(st.sampled_from(STATES)),
@@ -228,9 +253,13 @@ def claims(draw: st.DrawFn, claim_id: st.SearchStrategy[str] = ids) -> Claim:
             member_id=draw(short_ids),
             state=draw(st.none() | st.sampled_from(STATES)),
             birth_date=draw(st.none() | birth_dates),
+            sex=draw(st.none() | st.sampled_from(SEXES)),
         ),
         patient=patient,
+        referring_provider=draw(st.none() | providers(with_taxonomy=False)),
         rendering_provider=draw(st.none() | providers()),
+        service_facility=draw(st.none() | providers(with_taxonomy=False)),
+        supervising_provider=draw(st.none() | providers(with_taxonomy=False)),
         other_payers=others,
         lines=lines,
     )

@@ -25,7 +25,9 @@ CLAIM = {
 
 
 def test_exported_members():
-    assert scrubber.__all__ == ["INPUT_FORMATS", "Claim", "ClaimResult", "Finding", "ParseIssue", "Report", "read", "scrub"]
+    assert scrubber.__all__ == [
+        "INPUT_FORMATS", "Claim", "ClaimResult", "Finding", "ParseIssue", "Report", "ScrubOptions", "read", "scrub"
+    ]
     for name in scrubber.__all__:
         assert getattr(scrubber, name) is not None
     assert scrubber.INPUT_FORMATS == ("auto", "x12", "json", "jsonl", "csv", "fhir")
@@ -92,13 +94,18 @@ def test_usage_errors_raise():
 
 
 def test_report_to_json_and_to_sarif():
+    from scrubber.reporters import sarif as sarif_reporter
+    from scrubber.rules import load_rules
+
     report = scrubber.scrub(FIXTURES / "json" / "cross-format.json")
     data = json.loads(report.to_json())
     assert data["summary"]["claims"] == 4 and [c["claim_id"] for c in data["claims"]][0] == "XF-111"
-    sarif = json.loads(report.to_sarif())
+    assert not hasattr(report, "to_sarif")  # findings sit below the reporters (tests/test_layers.py)
+    sarif = json.loads(sarif_reporter.render(report, load_rules()))
     assert sarif["version"] == "2.1.0"
     rules = {result["ruleId"] for result in sarif["runs"][0]["results"]}
     assert {"unassigned-mandatory-assignment-service", "auto-accident-billed-to-health-plan"} <= rules
+    assert len(sarif["runs"][0]["tool"]["driver"]["rules"]) == len(load_rules()) + 1  # + input-error
 
 
 # --- doctests ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import io
+import re
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from scrubber.model import Claim, ParseIssue
 from scrubber.readers.x12_837p import read, read_path
+from scrubber.x12map import element_map
 from scrubber.readers.x12_tokens import Segment, X12SyntaxError, iter_segments
 
 from conftest import (
@@ -45,6 +47,18 @@ from conftest import (
 
 # --- helpers -----------------------------------------------------------------------------------
 
+
+
+def fields_at(segments: dict[str, int]) -> dict[str, int]:
+    """``{"2300 CLM": 14}`` → every model field the element map reads from that segment → 14."""
+    expected = {}
+    for where, index in segments.items():
+        loop, key = where.split()
+        row = element_map("837p").segment_row(loop, key)
+        assert row is not None, where
+        for element in row.elements:
+            expected[element.field] = index
+    return expected
 
 def claim_ids(claims: list[Claim]) -> list[str]:
     return [c.claim_id for c in claims]
@@ -78,6 +92,9 @@ def tokenizer_clm_count(data: bytes, where: str = "all") -> int:
     try:
         for token in iter_segments(io.BytesIO(data)):
             if not isinstance(token, Segment):
+                # a CLM whose element delimiter is broken (``CLM:A1``) is still a claim
+                if re.match(r"CLM[^A-Za-z0-9]", token.segment_id) and in_transaction:
+                    counts["inside"] += 1
                 continue
             if token.id == "ST":
                 in_transaction = True
@@ -226,12 +243,16 @@ def test_subscriber_is_the_patient():
     assert (c.subscriber.last_name, c.subscriber.first_name) == ("TESTPERSON", "BETA")
     assert c.payer.filing_indicator == "MB" and c.payer.sequence == "P"
     assert c.payer.payer_id == "CIPAYER" and c.payer.name == "SYNTHETIC HEALTH PLAN"
-    assert c.subscriber.elements == {
-        "NM1*IL": segment_index(text, "NM1*IL"),
-        "N4": segment_index(text, "N4*", 2),
-        "DMG": segment_index(text, "DMG*"),
-    }
-    assert c.payer.elements == {"SBR": segment_index(text, "SBR*"), "NM1*PR": segment_index(text, "NM1*PR")}
+    assert c.subscriber.elements == fields_at(
+        {
+            "2010BA NM1*IL": segment_index(text, "NM1*IL"),
+            "2010BA N4": segment_index(text, "N4*", 2),
+            "2010BA DMG": segment_index(text, "DMG*"),
+        }
+    )
+    assert c.payer.elements == fields_at(
+        {"2000B SBR": segment_index(text, "SBR*"), "2010BB NM1*PR": segment_index(text, "NM1*PR")}
+    )
 
 
 def test_dependent_patient_comes_from_2010ca_and_subscriber_from_2010ba():
@@ -257,11 +278,14 @@ def test_dependent_patient_comes_from_2010ca_and_subscriber_from_2010ba():
         assert (c.patient.last_name, c.patient.first_name) == ("TESTCHILD", "DELTA")
         assert c.patient_state == "NJ"
         assert c.subscriber.state == "NY" and c.subscriber.birth_date == dt.date(1980, 2, 2)
-        assert c.patient.elements == {
-            "NM1*QC": segment_index(text, "NM1*QC"),
-            "N4": segment_index(text, "N4*TRENTON*NJ"),
-            "DMG": segment_index(text, "DMG*D8*20100505"),
-        }
+        assert c.patient.elements == fields_at(
+            {
+                "2000C PAT": segment_index(text, "PAT*"),
+                "2010CA NM1*QC": segment_index(text, "NM1*QC"),
+                "2010CA N4": segment_index(text, "N4*TRENTON*NJ"),
+                "2010CA DMG": segment_index(text, "DMG*D8*20100505"),
+            }
+        )
     assert c3.patient.state == "CT" and c3.patient.first_name == "EPSILON"
     assert c3.patient.birth_date == dt.date(2012, 6, 6)
     assert c3.subscriber.state == "NY"
@@ -273,7 +297,7 @@ def test_billing_provider_2010aa():
     (c,), _ = read_text(text)
     assert c.billing_provider is not None
     assert c.billing_provider.npi == "1234567893"
-    assert c.billing_provider.elements.get("NM1*85") == segment_index(text, "NM1*85")
+    assert c.billing_provider.elements.get("npi") == segment_index(text, "NM1*85")
     assert c.billing_state == "NY"
     assert c.batch_date == dt.date(2026, 1, 15)
 
@@ -284,7 +308,9 @@ def test_billing_provider_taxonomy_from_2000a_prv():
     (c,), _ = read_text(text)
     assert c.billing_provider.taxonomy == "207Q00000X"
     assert c.billing_provider.npi == "1234567893"
-    assert c.billing_provider.elements == {"PRV": segment_index(text, "PRV*BI"), "NM1*85": segment_index(text, "NM1*85")}
+    assert c.billing_provider.elements == fields_at(
+        {"2000A PRV*BI": segment_index(text, "PRV*BI"), "2010AA NM1*85": segment_index(text, "NM1*85")}
+    )
 
 
 # --- claim loops -----------------------------------------------------------------------------------
@@ -368,13 +394,17 @@ def test_2300_dates_references_and_diagnoses(rich):
     assert c.prior_auth == "AUTH123"  # REF*G1
     assert c.payer_claim_number == "ORIG999"  # REF*F8
     assert [(d.qualifier, d.code) for d in c.diagnoses] == [("ABK", "S52521A"), ("ABF", "V4352XA"), ("ABF", "I10")]
-    assert c.elements == {
-        "CLM": segment_index(text, "CLM*"),
-        "HI": segment_index(text, "HI*"),
-        "DTP*439": segment_index(text, "DTP*439"),
-        "REF*G1": segment_index(text, "REF*G1*AUTH123"),
-        "REF*F8": segment_index(text, "REF*F8"),
-    }
+    assert c.elements == fields_at(
+        {
+            "ST BHT": segment_index(text, "BHT*"),
+            "2010AA N4": segment_index(text, "N4*"),
+            "2300 CLM": segment_index(text, "CLM*"),
+            "2300 HI": segment_index(text, "HI*"),
+            "2300 DTP*439": segment_index(text, "DTP*439"),
+            "2300 REF*G1": segment_index(text, "REF*G1*AUTH123"),
+            "2300 REF*F8": segment_index(text, "REF*F8"),
+        }
+    )
 
 
 def test_2310b_rendering_provider(rich):
@@ -382,10 +412,9 @@ def test_2310b_rendering_provider(rich):
     assert c.rendering_provider is not None
     assert c.rendering_provider.npi == "1234567893"
     assert c.rendering_provider.taxonomy == "207Q00000X"
-    assert c.rendering_provider.elements == {
-        "NM1*82": segment_index(text, "NM1*82"),
-        "PRV": segment_index(text, "PRV*PE"),
-    }
+    assert c.rendering_provider.elements == fields_at(
+        {"2310B NM1*82": segment_index(text, "NM1*82"), "2310B PRV*PE": segment_index(text, "PRV*PE")}
+    )
 
 
 def test_2320_and_2330b_other_payer(rich):
@@ -403,13 +432,15 @@ def test_2320_and_2330b_other_payer(rich):
     assert other.payer_id == "MBPAYER"  # 2330B NM109 (not the 2330A NM109)
     assert other.name == "MEDICARE"
     assert other.adjudication_date == dt.date(2026, 1, 20)  # 2330B DTP*573
-    assert other.elements == {
-        "SBR": segment_index(text, "SBR*S"),
-        "CAS": segment_index(text, "CAS*CO*45*20"),
-        "AMT*D": segment_index(text, "AMT*D"),
-        "NM1*PR": segment_index(text, "NM1*PR*2*MEDICARE"),
-        "DTP*573": segment_index(text, "DTP*573*D8*20260120"),
-    }
+    assert other.elements == fields_at(
+        {
+            "2320 SBR": segment_index(text, "SBR*S"),
+            "2320 CAS": segment_index(text, "CAS*CO*45*20"),
+            "2320 AMT*D": segment_index(text, "AMT*D"),
+            "2330B NM1*PR": segment_index(text, "NM1*PR*2*MEDICARE"),
+            "2330B DTP*573": segment_index(text, "DTP*573*D8*20260120"),
+        }
+    )
     # the 2330A subscriber name did not overwrite the 2010BA subscriber
     assert c.subscriber.member_id == "W000000002"
     assert c.payer.filing_indicator == "CI" and c.payer.payer_id == "CIPAYER"
@@ -424,12 +455,14 @@ def test_2400_service_lines(rich):
     assert first.service_date == dt.date(2026, 1, 10)
     assert first.prior_auth == "LINEAUTH"
     assert first.modifiers == ()
-    assert first.elements == {
-        "LX": segment_index(text, "LX*1"),
-        "SV1": segment_index(text, "SV1*HC:99213"),
-        "DTP*472": segment_index(text, "DTP*472"),
-        "REF*G1": segment_index(text, "REF*G1*LINEAUTH"),
-    }
+    assert first.elements == fields_at(
+        {
+            "2400 LX": segment_index(text, "LX*1"),
+            "2400 SV1": segment_index(text, "SV1*HC:99213"),
+            "2400 DTP*472": segment_index(text, "DTP*472"),
+            "2400 REF*G1": segment_index(text, "REF*G1*LINEAUTH"),
+        }
+    )
     assert second.number == 2 and second.procedure == "80053"
     assert second.modifiers == ("25", "59")
     assert second.units == Decimal("2") and second.place_of_service == "11"
@@ -444,7 +477,9 @@ def test_2420a_line_rendering_provider(rich):
     assert provider is not None
     assert provider.npi == "1111111112"
     assert provider.taxonomy == "363LF0000X"  # PRV on the line, not the claim's
-    assert provider.elements == {"NM1*82": segment_index(text, "NM1*82", 2), "PRV": segment_index(text, "PRV*PE", 2)}
+    assert provider.elements == fields_at(
+        {"2420A NM1*82": segment_index(text, "NM1*82", 2), "2420A PRV*PE": segment_index(text, "PRV*PE", 2)}
+    )
     assert c.rendering_provider.taxonomy == "207Q00000X"
 
 
@@ -460,11 +495,13 @@ def test_2430_line_adjudication(rich):
         ("PR", "1", Decimal("20")),
     ]
     assert adjudication.adjudication_date == dt.date(2026, 1, 21)
-    assert adjudication.elements == {
-        "SVD": segment_index(text, "SVD*"),
-        "CAS": segment_index(text, "CAS*CO*45*70"),
-        "DTP*573": segment_index(text, "DTP*573", 2),
-    }
+    assert adjudication.elements == fields_at(
+        {
+            "2430 SVD": segment_index(text, "SVD*"),
+            "2430 CAS": segment_index(text, "CAS*CO*45*70"),
+            "2430 DTP*573": segment_index(text, "DTP*573", 2),
+        }
+    )
 
 
 def test_icd9_qualifiers():

@@ -275,8 +275,12 @@ def test_clean_batch_is_valid_with_no_results(tmp_path):
 def test_render_for_the_library(monkeypatch):
     monkeypatch.chdir(ROOT)
     report = scrubber.scrub(str(MIXED_BATCH.relative_to(ROOT)))
-    document = json.loads(sarif_module.render(report))
+    document = json.loads(sarif_module.render(report, load_rules()))
     validate(document)
     rules = {r["ruleId"] for r in document["runs"][0]["results"]}
     assert {ERROR_RULE, "input-error"} <= rules
     assert len(document["runs"][0]["tool"]["driver"]["rules"]) == len(load_rules()) + 1
+    # without rules the reporter loads none itself: it describes the rules met in findings
+    bare = json.loads(sarif_module.render(report))
+    validate(bare)
+    assert {d["id"] for d in bare["runs"][0]["tool"]["driver"]["rules"]} == rules

@@ -77,7 +77,7 @@ def _claim(claim_id: str = "C1", **overrides) -> Claim:
         diagnoses=(Diagnosis(code="S52521A", qualifier="ABK"), Diagnosis(code="V4352XA", qualifier="ABF")),
         batch_date=dt.date(2025, 3, 1),
         implementation="005010X222A1",
-        billing_provider=Provider(npi="1234567893"),
+        billing_provider=Provider(npi="1234567893", id_qualifier="XX"),
         billing_state="NY",
         payer=Payer(sequence="S", filing_indicator="MB", payer_id="MCR01", name="MEDICARE"),
         subscriber=Party(last_name="DOE", first_name="JANE", member_id="M1", state="NY"),
@@ -162,7 +162,7 @@ def test_a_new_implementation_opens_a_new_functional_group() -> None:
 
 
 def test_a_new_billing_provider_opens_a_new_hl_20() -> None:
-    claims = [_claim("C1"), _claim("C2"), _claim("C3", billing_provider=Provider(npi="1497758544"))]
+    claims = [_claim("C1"), _claim("C2"), _claim("C3", billing_provider=Provider(npi="1497758544", id_qualifier="XX"))]
     segments = _check_envelope(write(claims, date=WHEN))
     assert [s[1:] for s in segments if s[0] == "HL"] == [
         ["1", "", "20", "1"], ["2", "1", "22", "0"], ["3", "1", "22", "0"], ["4", "", "20", "1"], ["5", "4", "22", "0"]

@@ -493,6 +493,7 @@ def test_keys_from_environment_and_file(tmp_path, monkeypatch):
 
 
 def test_readiness_follows_the_engine_build(tmp_path):
+    from scrubber.options import ScrubOptions
     from scrubber.service import Settings, Worker
 
     worker = Worker(Settings(insecure_no_auth=True))
@@ -501,7 +502,7 @@ def test_readiness_follows_the_engine_build(tmp_path):
     worker.build.result(timeout=60)
     status, body = worker.readiness()
     assert status == 200 and body["status"] == "ready" and body["rules"] > 0
-    broken = Worker(Settings(insecure_no_auth=True, rules=(str(tmp_path / "missing-rules"),)))
+    broken = Worker(Settings(insecure_no_auth=True, options=ScrubOptions(rulesets=[tmp_path / "missing-rules"])))
     broken.start()
     with pytest.raises(Exception):
         broken.build.result(timeout=60)

@@ -230,6 +230,52 @@ def test_chunk_size_does_not_change_tokens(monkeypatch, chunk):
     assert got == expected
 
 
+def _with_long_segments(length: int) -> str:
+    """A batch whose claim carries an NTE and an SV1 description each ``length`` characters long."""
+    body = simple_claims(["L1"])
+    clm = next(i for i, segment in enumerate(body) if segment.startswith("CLM*"))
+    body.insert(clm + 1, "NTE*ADD*" + "N" * length)
+    sv1 = next(i for i, segment in enumerate(body) if segment.startswith("SV1*"))
+    elements = body[sv1].split("*")
+    elements[1] += "::::::" + "D" * length  # SV101-7, the procedure description
+    body[sv1] = "*".join(elements)
+    return batch(body)
+
+
+def test_segment_split_across_many_small_chunks_is_tokenized_whole(monkeypatch):
+    text = _with_long_segments(50_000)
+    expected = [(s.index, s.elements) for s in tokens(text)]
+    monkeypatch.setattr(x12_tokens, "CHUNK_SIZE", 7)  # the NTE alone spans about 7000 chunks
+    got = [(s.index, s.elements) for s in tokens(text)]
+    assert got == expected
+    note = next(elements for _, elements in got if elements[0] == "NTE")
+    assert note == ["NTE", "ADD", "N" * 50_000]
+    assert any(elements[0] == "SV1" and elements[1].endswith("D" * 50_000) for _, elements in got)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(min_value=1, max_value=5000), length=st.integers(min_value=0, max_value=20_000))
+def test_chunk_size_does_not_change_tokens_of_long_segments(monkeypatch, chunk, length):
+    text = _with_long_segments(length)
+    expected = [(s.index, s.elements, s.delimiters) for s in tokens(text)]
+    monkeypatch.setattr(x12_tokens, "CHUNK_SIZE", chunk)
+    assert [(s.index, s.elements, s.delimiters) for s in tokens(text)] == expected
+
+
+def test_unterminated_long_tail_raises_after_reading_to_the_end(monkeypatch):
+    text = _with_long_segments(10)
+    text = text[: text.index("\nSE*") + 1] + "NTE*ADD*" + "X" * 5000  # no terminator: the file ends in it
+    monkeypatch.setattr(x12_tokens, "CHUNK_SIZE", 64)
+    seen = []
+    with pytest.raises(X12SyntaxError) as caught:
+        seen.extend(tokens_lazily(text))
+    assert caught.value.segment == seen[-1].index + 1 and "no terminator" in str(caught.value)
+
+
+def tokens_lazily(text: str):
+    yield from iter_segments(io.BytesIO(text.encode("latin-1")))
+
+
 class _CountingStream(io.RawIOBase):
     def __init__(self, data: bytes):
         self.inner = io.BytesIO(data)

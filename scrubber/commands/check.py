@@ -17,6 +17,7 @@ from scrubber.commands.common import (
 from scrubber.engine import ENGINES
 from scrubber.findings import ClaimResult, Summary
 from scrubber.inputs import INPUT_FORMATS, mapping_option
+from scrubber.options import ScrubOptions
 from scrubber.reporters import FORMATS
 
 
@@ -62,8 +63,9 @@ def _sequential(scrubber, files, args, redactor):
             yield position, event, event.claim_id if isinstance(event, ClaimResult) else None
 
 
-def apply_config(args: argparse.Namespace):
-    """Fill every option the command line left unset from the configuration file, then the defaults."""
+def apply_config(args: argparse.Namespace) -> ScrubOptions:
+    """Fill the report options the command line left unset from the configuration file, then the defaults;
+    return the scrub options: the file's, with the command line's flags winning."""
     from pathlib import Path
 
     from scrubber.config import find_config, load_config
@@ -74,11 +76,6 @@ def apply_config(args: argparse.Namespace):
         ("fail_on", "fail-on", "error"),
         ("exit_zero", "exit-zero", False),
         ("redact", "redact", False),
-        ("engine", "engine", "durable"),
-        ("select", "select", None),
-        ("ignore", "ignore", None),
-        ("profiles", "profiles", None),
-        ("rules", "rules", None),
         ("baseline", "baseline", None),
         ("jobs", "jobs", None),
     ):
@@ -86,12 +83,17 @@ def apply_config(args: argparse.Namespace):
             setattr(args, option, config.get(key, default))
     if args.format not in FORMATS:
         raise UsageError(f"{config.path}: format {args.format!r} is not one of {', '.join(FORMATS)}")
-    return config
+    return config.scrub_options(
+        select=split_values(args.select) or None,
+        ignore=split_values(args.ignore) or None,
+        rulesets=args.rules,
+        profiles=args.profiles,
+        engine=args.engine,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from scrubber.api import assemble_scrubber
-    from scrubber.profiles import load_profiles
     from scrubber.inputs import discover
     from scrubber.redact import Redactor
     from scrubber.reporters import make_reporter
@@ -101,11 +103,11 @@ def run(args: argparse.Namespace) -> int:
     from scrubber.progress import progress_for
     from scrubber.validate_ig import with_ig_findings
 
-    config = apply_config(args)
-    all_rules, rules = load_rule_selection(args)
-    scrubber = assemble_scrubber(
-        all_rules, rules, load_profiles(args.profiles), args.engine, split_values(args.ignore), config.get("severity")
-    )
+    options = apply_config(args)
+    # the flags' and the configuration's rules and selectors (an unknown selector is a usage error)
+    selection = argparse.Namespace(rules=options.rulesets, select=options.select, ignore=options.ignore)
+    all_rules, rules = load_rule_selection(selection)
+    scrubber = assemble_scrubber(all_rules, rules, options)
     baseline = Baseline.load(args.baseline) if args.baseline else None
     recorder = BaselineWriter() if args.write_baseline else None
     files, problems = discover(args.paths)
@@ -122,9 +124,7 @@ def run(args: argparse.Namespace) -> int:
             reporter.issue(problem)
         if jobs > 1:
             setup = WorkerSetup(
-                select=split_values(args.select), ignore=split_values(args.ignore), rules=args.rules,
-                profiles=args.profiles, engine=args.engine, severity=config.get("severity"),
-                input_format=args.input_format, mapping=args.mapping,
+                options, input_format=args.input_format, mapping=args.mapping,
                 redact_key=redactor.key if redactor is not None else None,
             )
             events = run_parallel(files, jobs, setup)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
-from scrubber.errors import ScrubberUserError
+from scrubber.errors import UsageError  # defined there so lower layers can raise it; commands import it here
 from scrubber.rules import RuleSpec, load_rules
 from scrubber.rules.select import select_rules, unknown_selectors
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(ScrubberUserError):
-    """Bad flags or arguments: reported in one line, exit 2."""
 
 
 def split_values(values: Sequence[str] | None) -> list[str]:

@@ -58,19 +58,22 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise UsageError(f"`scrubber serve` needs the service extra ({error}): pip install 'claim-scrubber[service]'")
 
+    from scrubber.options import ScrubOptions
     from scrubber.profiles import load_profiles
 
     load_selected_rules(args)  # a bad rule file, selector or profile is a usage error here, not in every worker
-    load_profiles(getattr(args, "profiles", None))
+    load_profiles(args.profiles)
     settings = service.Settings(
         api_keys_file=args.api_keys_file,
         insecure_no_auth=args.insecure_no_auth,
         max_body_bytes=args.max_body_bytes or service.DEFAULT_MAX_BODY_BYTES,
-        select=tuple(split_values(args.select)),
-        ignore=tuple(split_values(args.ignore)),
-        rules=tuple(args.rules or ()),
-        profiles=tuple(getattr(args, "profiles", None) or ()),
-        engine=args.engine,
+        options=ScrubOptions(
+            select=split_values(args.select) or None,
+            ignore=split_values(args.ignore) or None,
+            rulesets=args.rules,
+            profiles=args.profiles,
+            engine=args.engine,
+        ),
     )
     try:
         keys = service.require_keys(settings)

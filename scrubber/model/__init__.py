@@ -3,16 +3,18 @@
 Claim
 ├── payer: Payer                      (2000B SBR, 2010BB NM1*PR)
 ├── subscriber / patient: Party       (2010BA, 2010CA)
-├── rendering_provider: Provider      (2310B)
+├── billing_provider: Provider        (2010AA)
+├── referring / rendering / service_facility / supervising_provider: Provider  (2310A-D)
 ├── diagnoses: [Diagnosis]            (2300 HI)
 ├── other_payers: [OtherPayer]        (2320 / 2330B)
 │   └── adjustments: [Adjustment]     (2320 CAS)
 └── lines: [ServiceLine]              (2400)
-    ├── rendering_provider            (2420A)
+    ├── rendering / supervising / ordering / referring_provider  (2420A, D, E, F)
     └── adjudications: [LineAdjudication]  (2430 SVD/CAS/DTP*573)
 
-Every record with an ``elements`` map records, per X12 element name (``CLM07``), the index of the
-segment it was read from, so a finding can say "2300 CLM07, segment 14 of batch.837".
+Every record with an ``elements`` map records, per model field (``assignment``), the index of the segment
+that field was read from (X12 input only). The element map (``scrubber.x12map``) says which X12 element
+fills which field (``assignment`` ← 2300 CLM07), so a finding can say "2300 CLM07, segment 14 of batch.837".
 """
 
 from scrubber.model.claim import (

@@ -35,6 +35,7 @@ class Party(_Frozen):
     member_id: str | None = None  # NM109 (subscriber only)
     state: str | None = None  # N402
     birth_date: dt.date | None = None  # DMG02
+    sex: str | None = None  # DMG03: F, M, U
     relationship: str | None = None  # PAT01 (patient only)
     elements: dict[str, int] = Field(default_factory=dict)
 
@@ -51,7 +52,10 @@ class Payer(_Frozen):
 
 
 class Provider(_Frozen):
-    npi: str | None = None  # NM109 with NM108 = XX
+    """A provider named on the claim: billing, rendering, referring, supervising, ordering, service facility."""
+
+    npi: str | None = None  # NM109 (an NPI when NM108 = XX)
+    id_qualifier: str | None = None  # NM108: XX = NPI
     taxonomy: str | None = None  # PRV03 with PRV01 = PE
     elements: dict[str, int] = Field(default_factory=dict)
 
@@ -79,6 +83,8 @@ class OtherPayer(_Frozen):
     payer_id: str | None = None  # 2330B NM109
     name: str | None = None
     paid: Amount | None = None  # 2320 AMT*D
+    noncovered: Amount | None = None  # 2320 AMT*A8 (cost avoidance)
+    remaining_patient_liability: Amount | None = None  # 2320 AMT*EAF
     adjustments: tuple[Adjustment, ...] = ()  # 2320 CAS
     adjudication_date: dt.date | None = None  # 2330B DTP*573
     elements: dict[str, int] = Field(default_factory=dict)
@@ -110,7 +116,13 @@ class ServiceLine(_Frozen):
     diagnosis_pointers: tuple[int, ...] = ()  # SV107-1..4
     service_date: dt.date | None = None  # DTP*472
     prior_auth: str | None = None  # 2400 REF*G1
+    ndc: str | None = None  # 2410 LIN03
+    ndc_quantity: Amount | None = None  # 2410 CTP04
+    ndc_unit: str | None = None  # 2410 CTP05-1
     rendering_provider: Provider | None = None  # 2420A
+    supervising_provider: Provider | None = None  # 2420D
+    ordering_provider: Provider | None = None  # 2420E
+    referring_provider: Provider | None = None  # 2420F
     adjudications: tuple[LineAdjudication, ...] = ()
     elements: dict[str, int] = Field(default_factory=dict)
 
@@ -128,7 +140,10 @@ class Claim(_Frozen):
     release_of_information: str | None = None  # CLM09
     related_causes: tuple[str, ...] = ()  # CLM11-1..3: AA, EM, OA
     accident_state: str | None = None  # CLM11-4
+    delay_reason: str | None = None  # CLM20
     accident_date: dt.date | None = None  # DTP*439
+    onset_date: dt.date | None = None  # DTP*431
+    initial_treatment_date: dt.date | None = None  # DTP*454
     prior_auth: str | None = None  # 2300 REF*G1
     payer_claim_number: str | None = None  # 2300 REF*F8
     diagnoses: tuple[Diagnosis, ...] = ()  # HI
@@ -139,7 +154,10 @@ class Claim(_Frozen):
     payer: Payer = Field(default_factory=Payer)
     subscriber: Party = Field(default_factory=Party)
     patient: Party | None = None  # 2000C/2010CA when the patient is not the subscriber
+    referring_provider: Provider | None = None  # 2310A
     rendering_provider: Provider | None = None  # 2310B
+    service_facility: Provider | None = None  # 2310C
+    supervising_provider: Provider | None = None  # 2310D
     other_payers: tuple[OtherPayer, ...] = ()
     lines: tuple[ServiceLine, ...] = ()
     source: SourceRef = Field(default_factory=SourceRef)

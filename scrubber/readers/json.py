@@ -25,6 +25,7 @@ problem in it; the other records are still read.
 
 from __future__ import annotations
 
+import codecs
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -54,13 +55,13 @@ def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
 
 def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:
     """Every claim in a JSON document or JSON Lines stream, and a ParseIssue for each bad record."""
-    first = b""
     try:
+        first = _without_mark(stream.readline())
         while not first.strip():
-            first = stream.readline()
             if not first:
                 yield ParseIssue(file=file, message="empty input: no JSON claim records")
                 return
+            first = stream.readline()
     except OSError as error:
         yield ParseIssue(file=file, message=f"read error: {error}")
         return
@@ -68,6 +69,11 @@ def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIss
         yield from _read_lines(first, stream, file)
     else:
         yield from _read_document(first, stream, file)
+
+
+def _without_mark(line: bytes) -> bytes:
+    """The first line without a UTF-8 byte-order mark (Windows tools write one; JSON has no place for it)."""
+    return line.removeprefix(codecs.BOM_UTF8)
 
 
 def _loads(text: bytes | str) -> Any:
@@ -88,7 +94,7 @@ def _read_lines(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Cl
     # Blank lines before the first record still count, so row numbers match an editor's.
     try:
         stream.seek(0)
-        line = stream.readline()
+        line = _without_mark(stream.readline())
     except (OSError, ValueError):  # not seekable (a pipe): count from the first record
         pass
     while line:

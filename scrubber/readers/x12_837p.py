@@ -1,10 +1,21 @@
 """Read X12 837P (005010X222A1 / A2) into ``Claim`` records, one claim at a time.
 
 The tokenizer (``x12_tokens``) yields segments; the loop table (``x12_837p_loops``) says which loop each
-segment opens; the handlers below, looked up by (loop, segment id), copy elements into a claim builder.
-The driver and the envelope (ISA/GS/ST/SE/GE/IEA) checks are shared with the 835 reader (``x12_reader``).
-A claim is emitted when the next claim, hierarchy level or transaction set starts, so memory holds
-one claim at a time.
+segment opens; the element map (``scrubber/x12map/837p.yaml``) says which element of which segment fills
+which model field, and every value is read through it (``x12_elements``). The few hooks below only say
+where a record starts: a hierarchy level (HL), a claim (CLM), a line (LX), an other payer (2320 SBR), a
+line adjudication (SVD). The driver and the envelope checks are shared with the 835 reader (``x12_reader``).
+A claim is emitted when the next claim, hierarchy level or transaction set starts, so memory holds one
+claim at a time.
+
+Hierarchy levels are read into contexts shaped like part of a claim (billing provider, subscriber and
+payer, patient); each claim starts from a copy of the contexts above it.
+
+Integrity: no claim is ever read with a subscriber, patient or payer that is not its own. A broken
+HL (bad number, level or parent), an unknown or unreadable segment, or a hierarchy segment where it cannot
+be (an SBR, NM1*IL or PAT inside a claim: its HL was lost) makes the open claim unreadable and puts the
+reader in a *lost* state: every claim is then unreadable until a valid HL re-anchors the hierarchy. Lines
+must be numbered 1, 2, 3 (a restart means a CLM was lost), and a segment may not repeat in one record.
 
 Bad input never raises: a claim that cannot be read becomes a ``ParseIssue`` with
 ``unreadable_claim=True`` (reading resumes at the next claim); envelope problems (ISA/GS/ST/SE/GE/IEA)
@@ -13,25 +24,52 @@ become ``ParseIssue``s without a claim, and every claim that could be read is st
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from scrubber.model import Claim, ParseIssue
 from scrubber.readers.common import read_opened
 from scrubber.readers.x12_837p_loops import LOOP_OPENERS
-from scrubber.readers.x12_reader import RecordBuilder, SegmentHandlers, X12Reader
-from scrubber.readers.x12_tokens import Segment
-from scrubber.readers.x12_values import (
-    BadSegment,
-    cas_adjustments,
-    parse_date,
-    parse_decimal,
-    parse_optional_decimal,
-)
+from scrubber.readers.x12_elements import DIAGNOSIS_QUALIFIERS, CompiledRow, compile_rows
+from scrubber.readers.x12_loops import next_loop
+from scrubber.readers.x12_reader import RecordBuilder, X12Reader
+from scrubber.readers.x12_tokens import Segment, TokenIssue
+from scrubber.readers.x12_values import BadSegment
+from scrubber.x12map import element_map
 
-DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
+__all__ = ["DIAGNOSIS_QUALIFIERS", "SUPPORTED_VERSIONS", "read", "read_path"]
+
 SUPPORTED_VERSIONS = ("005010X222A1", "005010X222A2", "005010X222")
+ELEMENT_MAP = element_map("837p")
+_ROWS = compile_rows(ELEMENT_MAP.segments)
+
+# Every segment id the 837P implementation guide uses; anything else is a broken segment.
+KNOWN_SEGMENTS = frozenset(
+    "ISA IEA GS GE ST SE BHT NM1 PER N3 N4 REF HL PRV CUR SBR PAT DMG CLM DTP PWK CN1 AMT K3 NTE CR1 CR2 "
+    "CR3 CR4 CR5 CRC HI HCP LX SV1 SV5 QTY MEA PS1 LIN CTP SVD CAS OI MOA LQ FRM TA1".split()
+)
+# Segments of the hierarchy above a claim; inside a claim they mean the HL that should open them was lost.
+_HIERARCHY_NM1 = frozenset({"85", "87", "IL", "PR", "QC", "40", "41"})
+_HIERARCHY_SEGMENTS = frozenset({"SBR", "PAT", "DMG", "BHT"})
+_CLAIM_LOOPS = frozenset(
+    "2300 2310A 2310B 2310C 2310D 2310E 2310F 2320 2330A 2330B 2330C 2330D 2330E 2330F 2330G "
+    "2400 2410 2420A 2420B 2420C 2420D 2420E 2420F 2420G 2420H 2430 2440".split()
+)
+# Which context a loop's values go to; the rest go to the claim.
+_CONTEXT_OF_LOOP = {
+    "ST": "transaction",
+    "2000A": "billing",
+    "2010AA": "billing",
+    "2000B": "subscriber",
+    "2010BA": "subscriber",
+    "2010BB": "subscriber",
+    "2000C": "patient",
+    "2010CA": "patient",
+}
+_LEVEL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+_LEADING_ID = re.compile(r"[A-Z0-9]+")
+_LOST = "LOST"  # the loop the reader is in after a broken HL: nothing is read until the next HL
 
 
 def read_path(path: str | Path, shard: tuple[int, int] | None = None) -> Iterator[Claim | ParseIssue]:
@@ -49,50 +87,31 @@ def read(stream: BinaryIO, file: str | None = None, shard: tuple[int, int] | Non
     yield from _Reader(file, shard).run(stream)
 
 
-# --- value parsing (the rest is in x12_values) ---------------------------------------------------
+def _new_record() -> dict[str, Any]:
+    return {"elements": {}}
 
 
-def _date(qualifier: str, text: str, element: str) -> dt.date:
-    if qualifier == "RD8" and "-" in text:
-        text = text.split("-", 1)[0]  # a range: the start date is the date of service
-    return parse_date(text, element)
+def _step(record: dict[str, Any], name: str, is_list: bool) -> dict[str, Any]:
+    if is_list:
+        return record[name][-1]  # the line / other payer / adjudication being read (its hook opened it)
+    child = record.get(name)
+    if child is None:
+        child = record[name] = _new_record()
+    return child
 
 
-def _int(text: str, element: str) -> int:
-    if not text.isdigit():
-        raise BadSegment(f"{element} {text!r} is not a whole number")
-    return int(text)
+def _compile_path(record: str) -> tuple[tuple[str, bool], ...]:
+    """``lines[].rendering_provider`` → (('lines', True), ('rendering_provider', False)); ``claim`` → ()."""
+    if record == "claim":
+        return ()
+    return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in record.split("."))
 
 
-def _pointer(text: str) -> int:
-    """A diagnosis pointer (SV107); some files write '1.00' for 1."""
-    if text.isdigit():
-        return int(text)
-    value = parse_decimal(text, "SV107")
-    if value != value.to_integral_value() or value < 1:
-        raise BadSegment(f"SV107 {text!r} is not a diagnosis pointer")
-    return int(value)
-
-
-def _npi(segment: Segment) -> str | None:
-    return segment.get(9) if segment.get(8) == "XX" else (segment.get(9) or None)
-
-
-# --- the claim under construction ---------------------------------------------------------------
+_PATHS = {row.record: _compile_path(row.record) for row in ELEMENT_MAP.segments}
 
 
 class _ClaimBuilder(RecordBuilder):
-    __slots__ = ("other_payers", "other_payer", "adjudication")
-
-    def __init__(self, data: dict[str, Any], start: int):
-        super().__init__(data, start)
-        self.other_payers: list[dict[str, Any]] = []
-        self.other_payer: dict[str, Any] | None = None
-        self.adjudication: dict[str, Any] | None = None
-
-
-_HANDLERS = SegmentHandlers()
-_on = _HANDLERS.on
+    __slots__ = ()
 
 
 class _Reader(X12Reader):
@@ -101,7 +120,7 @@ class _Reader(X12Reader):
     UNSUPPORTED_VERSION = "implementation {version!r} is not 005010X222A1/A2; reading it as 837P anyway"
     UNFINISHED_RECORD = "file ends inside this claim, before its SE segment (truncated?)"
     LOOP_OPENERS = LOOP_OPENERS
-    HANDLERS = _HANDLERS.by_loop
+    HANDLERS: dict = {}
     RECORD_BOUNDARIES = frozenset({"2000A", "2000B", "2000C", "2300"})
 
     record: _ClaimBuilder | None
@@ -110,14 +129,175 @@ class _Reader(X12Reader):
         super().__init__(file)
         self.shard = shard
         self.ordinal = 0  # CLM segments seen so far (the claim's position, for sharding)
-        self.batch_date: dt.date | None = None
-        self.billing: dict[str, Any] = {}
-        self.subscriber_context: dict[str, Any] = {}
-        self.patient: dict[str, Any] | None = None
         self.outside_reported = False  # "outside a transaction set" is said once per stretch
+        self.reset_hierarchy()
+
+    def reset_hierarchy(self) -> None:
+        self.contexts: dict[str, dict[str, Any] | None] = {
+            "transaction": _new_record(),
+            "billing": None,
+            "subscriber": None,
+            "patient": None,
+        }
+        self.last_hl = 0
+        self.level_ids: dict[str, str | None] = {"20": None, "22": None}
+        self.lost: str | None = None  # why claims are unreadable until the next valid HL
+
+    # --- the driver's per-segment step, with the hierarchy and integrity checks in front --------
+
+    def on_segment(self, segment: Segment) -> None:
+        segment_id = segment.elements[0]
+        if segment_id in self.envelope:
+            super().on_segment(segment)
+            return
+        if self.transaction is None:
+            self.outside_transaction(segment)
+            return
+        if segment_id == "HL":
+            self.on_hl(segment)
+            return
+        if segment_id not in KNOWN_SEGMENTS:
+            self.on_broken_segment(segment.index, segment_id, f"{segment_id!r} is not an 837P segment")
+            return
+        loop = next_loop(self.loop_openers, self.loop, segment_id, segment.elements) if segment_id in self.loop_openers else None
+        if loop is not None:
+            if loop == "2300":
+                self.at_record_boundary(loop)
+            self.loop = loop
+            if self.skipping:
+                return
+            hook = _HOOKS.get((loop, segment_id))
+            if hook is not None and (loop == "2300" or self.record is not None) and not self.run_safely(hook, segment):
+                return
+        elif self.loop in _CLAIM_LOOPS and _is_hierarchy_segment(segment):
+            # checked in every shard, so all agree on which later claims are unreadable
+            self.lose(segment.index, f"{_key(segment)} segment inside a claim (loop {self.loop}): the HL before it is missing or broken")
+            return
+        elif self.skipping or self.loop == _LOST:
+            return
+        self.read_values(segment, segment_id)
+
+    def read_values(self, segment: Segment, segment_id: str) -> None:
+        rows = _ROWS.get(self.loop)
+        if rows is None:
+            return
+        by_qualifier = rows.get(segment_id)
+        if by_qualifier is None:
+            return
+        row = by_qualifier.get(segment.get(1)) or by_qualifier.get(None)
+        if row is None:
+            return
+        self.run_safely(_read_row(row), segment)
+
+    def run_safely(self, action: Callable[[Any, Segment], None], segment: Segment) -> bool:
+        """Run a hook or a read; a bad value makes the open record unreadable (False)."""
+        record = self.record
+        if record is not None and record.error is not None:
+            return False  # skip the rest of a broken claim
+        try:
+            action(self, segment)
+        except (BadSegment, IndexError, ValueError) as error:
+            self.fail(segment.index, f"{self.loop} {segment.elements[0]}: {error}")
+            return False
+        return True
+
+    def target(self, row: CompiledRow) -> dict[str, Any] | None:
+        """The record ``row`` fills: in a hierarchy context, or in the claim being read."""
+        context = _CONTEXT_OF_LOOP.get(self.loop)
+        if context is None:
+            if self.record is None:
+                return None
+            root = self.record.data
+        else:
+            root = self.contexts[context]
+            if root is None:
+                return None
+        for name, is_list in _PATHS[row.row.record]:
+            root = _step(root, name, is_list)
+        return root
+
+    # --- integrity -------------------------------------------------------------------------------
+
+    def on_token_issue(self, token: TokenIssue) -> None:
+        self.on_broken_segment(token.index, token.segment_id, f"unreadable segment: {token.message}")
+
+    def on_broken_segment(self, index: int, segment_id: str | None, message: str) -> None:
+        """An unknown or unreadable segment: it may have been a CLM or an HL, so trust nothing after it."""
+        garbled = _garbled_id(segment_id or "")
+        if garbled == "CLM" and self.transaction is not None:
+            # a claim whose CLM is broken still counts: report it unreadable, with what follows it
+            self.finish_record()
+            if self.owns_next_claim():
+                self.record = _ClaimBuilder({"claim_id": None, "elements": {}}, index)
+                self.break_record(index, f"2300 CLM: {message}")
+            else:
+                self.skipping = True
+            self.loop = "2300"
+            return
+        self.lose(index, message)
+
+    def lose(self, index: int, message: str) -> None:
+        """Break the open claim; claims are unreadable until a valid HL re-anchors the hierarchy.
+
+        Inside a claim another shard reads, only the state changes: that shard reports it."""
+        if self.skipping:
+            pass
+        elif self.record is not None:
+            self.break_record(index, message)
+            self.finish_record()
+        else:
+            self.report(index, message)
+        if self.lost is None:
+            self.lost = f"{message} (segment {index}): the claim's subscriber, patient and payer cannot be trusted"
+        self.loop = _LOST
+
+    def on_hl(self, segment: Segment) -> None:
+        self.finish_record()
+        self.skipping = False
+        hl_id, parent, level = segment.get(1), segment.get(2), segment.get(3)
+        problem = None
+        if not hl_id.isdigit():
+            problem = f"HL01 {hl_id!r} is not a hierarchical id number"
+        elif level not in _LEVEL_LOOPS:
+            problem = f"HL03 {level!r} is not a hierarchical level (20, 22 or 23)"
+        elif level == "22" and (self.level_ids["20"] is None or parent != self.level_ids["20"]):
+            problem = f"HL02 {parent!r} of a subscriber level is not the billing provider level ({self.level_ids['20']})"
+        elif level == "23" and (self.level_ids["22"] is None or parent != self.level_ids["22"]):
+            problem = f"HL02 {parent!r} of a patient level is not a readable subscriber level ({self.level_ids['22']})"
+        if hl_id.isdigit():
+            if int(hl_id) != self.last_hl + 1 and problem is None:
+                self.report(
+                    segment.index,
+                    f"HL01 is {hl_id} but the previous HL was {self.last_hl}: an HL segment is missing",
+                    location="envelope",
+                    severity="warning",
+                )
+            self.last_hl = int(hl_id)
+        if problem is not None:
+            self.level_ids["22"] = None
+            self.contexts["subscriber"] = self.contexts["patient"] = None
+            if level == "20":
+                self.level_ids["20"] = None
+                self.contexts["billing"] = None
+            self.lose(segment.index, f"broken hierarchy: {problem}")
+            return
+        self.loop = _LEVEL_LOOPS[level]
+        self.lost = None
+        if level == "20":
+            self.contexts["billing"] = _new_record()
+            self.contexts["subscriber"] = self.contexts["patient"] = None
+            self.level_ids["20"], self.level_ids["22"] = hl_id, None
+        elif level == "22":
+            self.contexts["subscriber"] = {"elements": {}, "payer": _new_record(), "subscriber": _new_record()}
+            self.contexts["patient"] = None
+            self.level_ids["22"] = hl_id
+        else:
+            self.contexts["patient"] = {"elements": {}, "patient": _new_record()}
+
+    # --- claims ---------------------------------------------------------------------------------
 
     def at_record_boundary(self, loop: str) -> None:
-        """A new claim or hierarchy level ends the claim; a claim of another shard is skipped whole."""
+        """A new claim ends the claim before it; a claim of another shard is skipped whole."""
         self.finish_record()
         self.skipping = loop == "2300" and not self.owns_next_claim()
 
@@ -126,6 +306,37 @@ class _Reader(X12Reader):
         ordinal = self.ordinal
         self.ordinal += 1
         return self.shard is None or ordinal % self.shard[1] == self.shard[0]
+
+    def new_claim(self, segment: Segment) -> None:
+        data: dict[str, Any] = {
+            "elements": {},
+            "diagnoses": [],
+            "lines": [],
+            "other_payers": [],
+            "implementation": self.implementation,
+            "patient": None,
+            "claim_id": segment.get(1) or None,
+        }
+        for name in ("transaction", "billing", "subscriber", "patient"):
+            context = self.contexts[name]
+            if context is None:
+                continue
+            for key, value in context.items():
+                if key == "elements":
+                    data["elements"].update(value)
+                else:
+                    data[key] = value
+        data["source"] = {
+            "file": self.file,
+            "segment": segment.index,
+            "st_control": self.transaction.get(2) if self.transaction else None,
+        }
+        builder = self.record = _ClaimBuilder(data, segment.index)
+        builder.lines = data["lines"]
+        if self.lost is not None:
+            self.break_record(segment.index, self.lost)
+        elif self.contexts["subscriber"] is None:
+            self.break_record(segment.index, "claim has no subscriber (HL*22) before it")
 
     def outside_transaction(self, segment: Segment) -> None:
         """A segment between SE and the next ST (a corrupt ST, a spurious SE): report it once, and
@@ -164,12 +375,7 @@ class _Reader(X12Reader):
     def start_transaction(self, segment: Segment, version: str | None) -> None:
         self.outside_reported = False
         self.implementation = version
-        self.batch_date = None
-        self.billing = {}
-        self.subscriber_context = {}
-        self.patient = None
-
-    # --- claims ---------------------------------------------------------------------------------
+        self.reset_hierarchy()
 
     def break_record(self, segment: int | None, message: str) -> None:
         claim = self.record
@@ -187,357 +393,90 @@ class _Reader(X12Reader):
         self.report(segment, message, claim_id=builder.claim_id, unreadable_claim=True, claim_segment=builder.start)
 
     def emit(self, builder: _ClaimBuilder) -> None:
-        data = builder.data
-        data["lines"] = builder.lines
-        data["other_payers"] = builder.other_payers
-        if not builder.lines:
+        lines = builder.data["lines"]
+        if not lines:
             self.unreadable(builder, builder.start, "claim has no service lines (LX/SV1)")
             return
-        for line in builder.lines:
+        for line in lines:
             if "procedure" not in line:
                 self.unreadable(
-                    builder, line["elements"].get("LX", builder.start), f"service line {line['number']} has no SV1 segment"
+                    builder, line["elements"].get("number", builder.start), f"service line {line.get('number')} has no SV1 segment"
                 )
                 return
         claim = self.validated(Claim, builder, "claim", claim_segment=builder.start)
         if claim is not None:
             self.out.append(claim)
 
-    def new_claim(self, segment: Segment) -> None:
-        context = self.subscriber_context
-        data: dict[str, Any] = {
-            "batch_date": self.batch_date,
-            "implementation": self.implementation,
-            "billing_provider": self.billing.get("provider"),
-            "billing_state": self.billing.get("state"),
-            "payer": dict(context.get("payer", {})),
-            "subscriber": dict(context.get("subscriber", {})),
-            "patient": dict(self.patient) if self.patient is not None else None,
-            "source": {
-                "file": self.file,
-                "segment": segment.index,
-                "st_control": self.transaction.get(2) if self.transaction else None,
-            },
-            "elements": {"CLM": segment.index},
-            "diagnoses": [],
-            "claim_id": segment.get(1),
-        }
-        self.record = _ClaimBuilder(data, segment.index)
-        if not context:
-            self.break_record(segment.index, "claim has no subscriber (HL*22) before it")
+
+# --- where records start (the values themselves are read through the element map) -----------------
 
 
-# --- segment handlers, by (loop, segment id) ------------------------------------------------------
+def _read_row(row: CompiledRow) -> Callable[[_Reader, Segment], None]:
+    def read_row(reader: _Reader, segment: Segment) -> None:
+        target = reader.target(row)
+        if target is not None:
+            row.read(segment, reader, target)
+
+    return read_row
 
 
-@_on("ST", "BHT")
-def _bht(reader: _Reader, segment: Segment) -> None:
-    date = segment.get(4)
-    reader.batch_date = _date("D8", date, "BHT04") if date else None
-
-
-@_on("2000A", "HL")
-def _billing_level(reader: _Reader, segment: Segment) -> None:
-    reader.billing = {}  # a new billing provider: nothing carries over from the previous one
-
-
-@_on("2010AA", "NM1")
-def _billing_provider(reader: _Reader, segment: Segment) -> None:
-    provider = reader.billing.setdefault("provider", {"elements": {}})  # PRV*BI may come first
-    provider["npi"] = _npi(segment)
-    provider["elements"]["NM1*85"] = segment.index
-
-
-@_on("2010AA", "N4")
-def _billing_state(reader: _Reader, segment: Segment) -> None:
-    reader.billing["state"] = segment.get(2) or None
-
-
-@_on("2000A", "PRV")
-def _billing_taxonomy(reader: _Reader, segment: Segment) -> None:
-    provider = reader.billing.setdefault("provider", {"elements": {}})
-    provider["taxonomy"] = segment.get(3) or None
-    provider["elements"]["PRV"] = segment.index
-
-
-@_on("2000B", "HL")
-def _subscriber_level(reader: _Reader, segment: Segment) -> None:
-    reader.subscriber_context = {"payer": {"elements": {}}, "subscriber": {"elements": {}}}
-    reader.patient = None
-
-
-@_on("2000B", "SBR")
-def _subscriber_payer(reader: _Reader, segment: Segment) -> None:
-    payer = reader.subscriber_context.setdefault("payer", {"elements": {}})
-    payer.update(
-        sequence=segment.get(1) or None,
-        insurance_type=segment.get(5) or None,
-        filing_indicator=segment.get(9) or None,
-    )
-    payer["elements"]["SBR"] = segment.index
-
-
-def _person_name(party: dict[str, Any], segment: Segment) -> None:
-    party["last_name"] = segment.get(3) or None
-    party["first_name"] = segment.get(4) or None
-
-
-@_on("2010BA", "NM1")
-def _subscriber_name(reader: _Reader, segment: Segment) -> None:
-    subscriber = reader.subscriber_context.setdefault("subscriber", {"elements": {}})
-    _person_name(subscriber, segment)
-    subscriber["member_id"] = segment.get(9) or None
-    subscriber["elements"]["NM1*IL"] = segment.index
-
-
-@_on(("2010BA", "2010CA"), "N4")
-def _party_state(reader: _Reader, segment: Segment) -> None:
-    party = _current_party(reader)
-    party["state"] = segment.get(2) or None
-    party["elements"]["N4"] = segment.index
-
-
-@_on(("2010BA", "2010CA"), "DMG")
-def _party_birth_date(reader: _Reader, segment: Segment) -> None:
-    party = _current_party(reader)
-    if segment.get(2):
-        party["birth_date"] = _date(segment.get(1) or "D8", segment.get(2), "DMG02")
-    party["elements"]["DMG"] = segment.index
-
-
-def _current_party(reader: _Reader) -> dict[str, Any]:
-    if reader.loop == "2010CA":
-        assert reader.patient is not None
-        return reader.patient
-    return reader.subscriber_context.setdefault("subscriber", {"elements": {}})
-
-
-@_on("2010BB", "NM1")
-def _payer_name(reader: _Reader, segment: Segment) -> None:
-    payer = reader.subscriber_context.setdefault("payer", {"elements": {}})
-    payer["name"] = segment.get(3) or None
-    payer["payer_id"] = segment.get(9) or None
-    payer["elements"]["NM1*PR"] = segment.index
-
-
-@_on("2000C", "HL")
-def _patient_level(reader: _Reader, segment: Segment) -> None:
-    reader.patient = {"elements": {}}
-
-
-@_on("2000C", "PAT")
-def _patient_relationship(reader: _Reader, segment: Segment) -> None:
-    assert reader.patient is not None
-    reader.patient["relationship"] = segment.get(1) or None
-
-
-@_on("2010CA", "NM1")
-def _patient_name(reader: _Reader, segment: Segment) -> None:
-    assert reader.patient is not None
-    _person_name(reader.patient, segment)
-    reader.patient["elements"]["NM1*QC"] = segment.index
-
-
-@_on("2300", "CLM")
-def _clm(reader: _Reader, segment: Segment) -> None:
+def _open_claim(reader: _Reader, segment: Segment) -> None:
     reader.new_claim(segment)
+
+
+def _open_line(reader: _Reader, segment: Segment) -> None:
+    lines = reader.record.data["lines"]  # type: ignore[union-attr]
+    number = segment.get(1)
+    if number != str(len(lines) + 1):
+        raise BadSegment(
+            f"LX01 is {number!r} where line {len(lines) + 1} was expected "
+            "(lines are numbered 1, 2, 3, ...; a restart means a CLM segment was lost)"
+        )
+    lines.append(_new_record())
+
+
+def _open_other_payer(reader: _Reader, segment: Segment) -> None:
     data = reader.record.data  # type: ignore[union-attr]
-    claim_id = segment.get(1)
-    data["claim_id"] = claim_id
-    if not claim_id:
-        raise BadSegment("CLM01 (patient control number) is missing")
-    data["total_charge"] = parse_decimal(segment.get(2), "CLM02")
-    facility = reader.composite(segment, 5, "CLM05")
-    data["place_of_service"] = facility[0] or None
-    data["frequency"] = (facility[2] if len(facility) > 2 else "") or None
-    data["provider_signature"] = segment.get(6) or None
-    data["assignment"] = segment.get(7) or None
-    data["benefits_assignment"] = segment.get(8) or None
-    data["release_of_information"] = segment.get(9) or None
-    causes = reader.composite(segment, 11, "CLM11") if segment.get(11) else []
-    data["related_causes"] = [cause for cause in causes[:3] if cause]
-    data["accident_state"] = (causes[3] if len(causes) > 3 else "") or None
+    if data["lines"]:
+        raise BadSegment("a 2320 SBR after the service lines (its claim's CLM or HL is missing)")
+    data["other_payers"].append({"elements": {}, "adjustments": []})
 
 
-@_on("2300", "DTP")
-def _claim_date(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "439":
-        data = reader.record.data  # type: ignore[union-attr]
-        data["accident_date"] = _date(segment.get(2), segment.get(3), "DTP03")
-        data["elements"]["DTP*439"] = segment.index
+def _open_adjudication(reader: _Reader, segment: Segment) -> None:
+    line = reader.record.data["lines"][-1]  # type: ignore[union-attr]
+    line.setdefault("adjudications", []).append({"elements": {}, "adjustments": []})
 
 
-@_on("2300", "REF")
-def _claim_reference(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    qualifier = segment.get(1)
-    if qualifier == "G1":
-        data["prior_auth"] = segment.get(2) or None
-    elif qualifier == "F8":
-        data["payer_claim_number"] = segment.get(2) or None
-    else:
-        return
-    data["elements"][f"REF*{qualifier}"] = segment.index
+_HOOKS: dict[tuple[str, str], Callable[[_Reader, Segment], None]] = {
+    ("2300", "CLM"): _open_claim,
+    ("2400", "LX"): _open_line,
+    ("2320", "SBR"): _open_other_payer,
+    ("2430", "SVD"): _open_adjudication,
+}
 
 
-@_on("2300", "HI")
-def _diagnoses(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    found = False
-    for position in range(1, len(segment.elements)):
-        element = segment.elements[position]
-        if not element:
-            continue
-        parts = reader.composite(segment, position, f"HI{position:02d}")
-        qualifier = parts[0]
-        if qualifier in DIAGNOSIS_QUALIFIERS:
-            if len(parts) < 2 or not parts[1]:
-                raise BadSegment(f"diagnosis {element!r} has no code")
-            data["diagnoses"].append({"code": parts[1], "qualifier": qualifier})
-            found = True
-    if found:
-        data["elements"].setdefault("HI", segment.index)
+def _key(segment: Segment) -> str:
+    """``NM1*IL``, ``SBR``: the segment id with its qualifier where the qualifier names the segment."""
+    segment_id = segment.elements[0]
+    return f"{segment_id}*{segment.get(1)}" if segment_id == "NM1" else segment_id
 
 
-@_on("2310B", "NM1")
-def _rendering_provider(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    data["rendering_provider"] = {"npi": _npi(segment), "elements": {"NM1*82": segment.index}}
+def _is_hierarchy_segment(segment: Segment) -> bool:
+    segment_id = segment.elements[0]
+    if segment_id == "NM1":
+        return segment.get(1) in _HIERARCHY_NM1
+    if segment_id == "PRV":
+        return segment.get(1) == "BI"
+    return segment_id in _HIERARCHY_SEGMENTS
 
 
-@_on(("2310B", "2420A"), "PRV")
-def _rendering_taxonomy(reader: _Reader, segment: Segment) -> None:
-    claim = reader.record
-    assert claim is not None
-    owner = claim.data if reader.loop == "2310B" else claim.line
-    if owner is None or segment.get(1) != "PE":
-        return
-    provider = owner.get("rendering_provider") or {"elements": {}}
-    provider["taxonomy"] = segment.get(3) or None
-    provider["elements"]["PRV"] = segment.index
-    owner["rendering_provider"] = provider
-
-
-@_on("2320", "SBR")
-def _other_payer(reader: _Reader, segment: Segment) -> None:
-    claim = reader.record
-    assert claim is not None
-    claim.other_payer = {
-        "sequence": segment.get(1) or None,
-        "insurance_type": segment.get(5) or None,
-        "filing_indicator": segment.get(9) or None,
-        "adjustments": [],
-        "elements": {"SBR": segment.index},
-    }
-    claim.other_payers.append(claim.other_payer)
-
-
-@_on("2320", "CAS")
-def _other_payer_adjustments(reader: _Reader, segment: Segment) -> None:
-    other_payer = reader.record.other_payer  # type: ignore[union-attr]
-    other_payer["adjustments"].extend(cas_adjustments(segment))
-    other_payer["elements"].setdefault("CAS", segment.index)
-
-
-@_on("2320", "AMT")
-def _other_payer_paid(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "D":
-        other_payer = reader.record.other_payer  # type: ignore[union-attr]
-        other_payer["paid"] = parse_decimal(segment.get(2), "AMT02")
-        other_payer["elements"]["AMT*D"] = segment.index
-
-
-@_on("2330B", "NM1")
-def _other_payer_name(reader: _Reader, segment: Segment) -> None:
-    other_payer = reader.record.other_payer  # type: ignore[union-attr]
-    other_payer["name"] = segment.get(3) or None
-    other_payer["payer_id"] = segment.get(9) or None
-    other_payer["elements"]["NM1*PR"] = segment.index
-
-
-@_on("2330B", "DTP")
-def _other_payer_date(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "573":
-        other_payer = reader.record.other_payer  # type: ignore[union-attr]
-        other_payer["adjudication_date"] = _date(segment.get(2), segment.get(3), "DTP03")
-        other_payer["elements"]["DTP*573"] = segment.index
-
-
-@_on("2400", "LX")
-def _service_line(reader: _Reader, segment: Segment) -> None:
-    claim = reader.record
-    assert claim is not None
-    claim.line = {"number": _int(segment.get(1), "LX01"), "elements": {"LX": segment.index}}
-    claim.adjudication = None
-    claim.lines.append(claim.line)
-
-
-@_on("2400", "SV1")
-def _professional_service(reader: _Reader, segment: Segment) -> None:
-    line = reader.record.line  # type: ignore[union-attr]
-    procedure = reader.composite(segment, 1, "SV101")
-    if len(procedure) < 2 or not procedure[1]:
-        raise BadSegment(f"SV101 {segment.get(1)!r} has no procedure code")
-    line["qualifier"] = procedure[0]
-    line["procedure"] = procedure[1]
-    line["modifiers"] = [modifier for modifier in procedure[2:6] if modifier]
-    line["charge"] = parse_decimal(segment.get(2), "SV102")
-    line["unit_basis"] = segment.get(3) or None
-    line["units"] = parse_optional_decimal(segment.get(4), "SV104")
-    line["place_of_service"] = segment.get(5) or None
-    pointers = reader.composite(segment, 7, "SV107") if segment.get(7) else []
-    line["diagnosis_pointers"] = [_pointer(pointer) for pointer in pointers if pointer]
-    line["elements"]["SV1"] = segment.index
-
-
-@_on("2400", "DTP")
-def _service_date(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "472":
-        line = reader.record.line  # type: ignore[union-attr]
-        line["service_date"] = _date(segment.get(2), segment.get(3), "DTP03")
-        line["elements"]["DTP*472"] = segment.index
-
-
-@_on("2400", "REF")
-def _line_reference(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "G1":
-        line = reader.record.line  # type: ignore[union-attr]
-        line["prior_auth"] = segment.get(2) or None
-        line["elements"]["REF*G1"] = segment.index
-
-
-@_on("2420A", "NM1")
-def _line_rendering_provider(reader: _Reader, segment: Segment) -> None:
-    line = reader.record.line  # type: ignore[union-attr]
-    line["rendering_provider"] = {"npi": _npi(segment), "elements": {"NM1*82": segment.index}}
-
-
-@_on("2430", "SVD")
-def _line_adjudication(reader: _Reader, segment: Segment) -> None:
-    claim = reader.record
-    assert claim is not None and claim.line is not None
-    procedure = reader.composite(segment, 3, "SVD03")
-    claim.adjudication = {
-        "payer_id": segment.get(1) or None,
-        "paid": parse_decimal(segment.get(2), "SVD02"),
-        "procedure": (procedure[1] if len(procedure) > 1 else "") or None,
-        "units": parse_optional_decimal(segment.get(5), "SVD05"),
-        "adjustments": [],
-        "elements": {"SVD": segment.index},
-    }
-    claim.line.setdefault("adjudications", []).append(claim.adjudication)
-
-
-@_on("2430", "CAS")
-def _line_adjustments(reader: _Reader, segment: Segment) -> None:
-    adjudication = reader.record.adjudication  # type: ignore[union-attr]
-    adjudication["adjustments"].extend(cas_adjustments(segment))
-    adjudication["elements"].setdefault("CAS", segment.index)
-
-
-@_on("2430", "DTP")
-def _line_adjudication_date(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "573":
-        adjudication = reader.record.adjudication  # type: ignore[union-attr]
-        adjudication["adjudication_date"] = _date(segment.get(2), segment.get(3), "DTP03")
-        adjudication["elements"]["DTP*573"] = segment.index
+def _garbled_id(text: str) -> str | None:
+    """``CLM:A1`` (a wrong element delimiter) → ``CLM``: the known segment id a broken segment starts with."""
+    match = _LEADING_ID.match(text)
+    if match is None:
+        return None
+    for size in (3, 2):
+        prefix = match.group()[:size]
+        if prefix in KNOWN_SEGMENTS and len(text) > size and not text[size].isalnum():
+            return prefix
+    return None

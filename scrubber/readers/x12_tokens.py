@@ -3,7 +3,13 @@
 Delimiters come from each ISA segment (element separator at byte 3, repetition separator ISA11,
 component separator ISA16, segment terminator right after ISA16), so one file may hold several
 interchanges with different delimiters. Whitespace (newline, CRLF) after a terminator is ignored.
-Memory use is bounded by the chunk size plus the longest segment, never by the file size.
+Memory use is bounded by the chunk size plus the longest segment, never by the file size, and time is
+linear in both: a segment longer than a chunk is searched for its terminator one new chunk at a time.
+
+A UTF-8 byte-order mark (EF BB BF, written by Windows tools) may come before any ISA. One at the very
+start of the input is an encoding mark, not text: it is dropped (``SegmentText.mark``) and offsets count
+from the character after it, as editors show the file. One before a later ISA (files concatenated) is
+skipped with the layout around it and counted like any other character.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 CHUNK_SIZE = 1 << 16
+BYTE_ORDER_MARKS = ("\xef\xbb\xbf", "\ufeff")  # UTF-8's as bytes decoded as latin-1; as text (a text stream)
+_ISA_HEAD = 110  # characters read before parsing an ISA: its 106 and a few of layout
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 LAYOUT_WHITESPACE = " \t\r\n\v\f"  # what may follow a terminator; str.strip() would also eat \x1c-\x1f
 
@@ -61,6 +69,7 @@ class TokenIssue:
 
     index: int
     message: str
+    segment_id: str = ""  # what stood where the id should be (``CLM:A1``: a wrong element delimiter)
 
 
 def _known_id(segment_id: str, known_ids: set[str]) -> bool:
@@ -95,6 +104,24 @@ def parse_isa_delimiters(head: str) -> Delimiters:
     return Delimiters(element=element, component=component, repetition=repetition, segment=terminator)
 
 
+def _byte_order_mark(text: str) -> str:
+    """The byte-order mark ``text`` starts with, or ''."""
+    for mark in BYTE_ORDER_MARKS:
+        if text.startswith(mark):
+            return mark
+    return ""
+
+
+def _strip_layout(text: str) -> str:
+    """``text`` without the whitespace and byte-order marks it starts with (what may come before an ISA)."""
+    text = text.lstrip()
+    mark = _byte_order_mark(text)
+    while mark:
+        text = text[len(mark) :].lstrip()
+        mark = _byte_order_mark(text)
+    return text
+
+
 class SegmentText:
     """The input not yet split into segments, read a chunk at a time, and the delimiters that split it.
 
@@ -102,7 +129,7 @@ class SegmentText:
     they find the same interchanges and the same segment pieces.
     """
 
-    __slots__ = ("stream", "buffer", "eof", "delimiters", "skipped")
+    __slots__ = ("stream", "buffer", "eof", "delimiters", "skipped", "mark", "started")
 
     def __init__(self, stream: BinaryIO):
         self.stream = stream
@@ -110,17 +137,24 @@ class SegmentText:
         self.eof = False
         self.delimiters: Delimiters | None = None  # None between interchanges
         self.skipped = ""  # the layout skipped before an ISA by the last next_pieces()
+        self.mark = ""  # the byte-order mark the input starts with, if any: not part of the text
+        self.started = False  # whether the start of the input (and its mark) was looked at
 
-    def fill(self) -> bool:
-        """Read one more chunk; False at the end of the input."""
+    def _read_chunk(self) -> str:
+        """The next chunk of the input as text; '' at the end of the input."""
         if self.eof:
-            return False
+            return ""
         chunk = self.stream.read(CHUNK_SIZE)
         if not chunk:
             self.eof = True
-            return False
-        self.buffer += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
-        return True
+            return ""
+        return chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
+
+    def fill(self) -> bool:
+        """Read one more chunk into the buffer; False at the end of the input."""
+        chunk = self._read_chunk()
+        self.buffer += chunk
+        return bool(chunk)
 
     def next_pieces(self, index: int) -> list[str]:
         """The text up to the last segment terminator read so far, split at each terminator ([] at the end
@@ -132,11 +166,7 @@ class SegmentText:
         """
         self.skipped = ""
         if self.delimiters is None:
-            while len(self.buffer.lstrip()) < 110 and self.fill():
-                pass
-            buffer = self.buffer
-            self.buffer = buffer.lstrip()
-            self.skipped = buffer[: len(buffer) - len(self.buffer)]
+            self._skip_to_interchange()
             if not self.buffer:
                 return []
             if not self.buffer.startswith("ISA"):
@@ -147,9 +177,7 @@ class SegmentText:
                 error.segment = index + 1
                 raise
         terminator = self.delimiters.segment
-        while terminator not in self.buffer and self.fill():
-            pass
-        if terminator not in self.buffer:
+        if terminator not in self.buffer and not self._read_through(terminator):
             rest = self.buffer.strip()
             if rest:
                 raise X12SyntaxError(
@@ -160,6 +188,44 @@ class SegmentText:
         pieces = self.buffer.split(terminator)
         self.buffer = pieces.pop()
         return pieces
+
+    def _drop_leading_mark(self) -> None:
+        """At the start of the input, drop a byte-order mark: an encoding mark, not a character of the text."""
+        self.started = True
+        while len(self.buffer) < len(BYTE_ORDER_MARKS[0]) and self.fill():
+            pass
+        self.mark = _byte_order_mark(self.buffer)
+        self.buffer = self.buffer[len(self.mark) :]
+
+    def _skip_to_interchange(self) -> None:
+        """Drop the layout before the next ISA into ``skipped``, reading until an ISA's worth of text is left."""
+        if not self.started:
+            self._drop_leading_mark()
+        skipped = []
+        while True:
+            rest = _strip_layout(self.buffer)
+            skipped.append(self.buffer[: len(self.buffer) - len(rest)])
+            self.buffer = rest
+            if len(rest) >= _ISA_HEAD or not self.fill():
+                break
+        self.skipped = "".join(skipped)
+
+    def _read_through(self, terminator: str) -> bool:
+        """Read chunks until one holds ``terminator``; False if the input ends first.
+
+        Only each new chunk is searched and the chunks are joined once, so a segment of n characters costs
+        time linear in n (searching and growing the whole buffer per chunk was quadratic).
+        """
+        chunks = [self.buffer]
+        found = False
+        while not found:
+            chunk = self._read_chunk()
+            if not chunk:
+                break
+            chunks.append(chunk)
+            found = terminator in chunk  # the terminator is one character: it cannot straddle two chunks
+        self.buffer = "".join(chunks)
+        return found
 
     def end_interchange(self, rest: list[str]) -> None:
         """After an IEA: give the pieces after it back; the next interchange may use other delimiters."""
@@ -191,7 +257,7 @@ def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
             elements = text.split(delimiters.element)
             segment_id = elements[0]
             if segment_id not in known_ids and not _known_id(segment_id, known_ids):
-                yield TokenIssue(index, f"{segment_id[:20]!r} is not a segment id")
+                yield TokenIssue(index, f"{segment_id[:20]!r} is not a segment id", segment_id[:20])
                 continue
             yield Segment(index, elements, delimiters)
             if segment_id == "IEA":

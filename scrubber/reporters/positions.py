@@ -11,7 +11,10 @@ checks that on every fixture.
 
 Offsets and columns count characters of the file decoded as latin-1, as the tokenizer reads it: one
 character per byte (X12 text is ASCII). Lines end at LF, CRLF or a lone CR; columns start at 1 and
-``end_column`` is the column just after the segment's last character (SARIF's convention).
+``end_column`` is the column just after the segment's last character (SARIF's convention). A UTF-8
+byte-order mark starting the file is not text (``SegmentText.mark``) and is not counted: the ISA after it
+is at offset 0, line 1, column 1, as editors show it; add ``len(mark)`` (3) for a byte offset. A mark
+before a later ISA is counted as its 3 characters, like the rest of the layout.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """``--format sarif``: SARIF 2.1.0, as GitHub code scanning reads it (``github/codeql-action/upload-sarif``).
 
-One run. ``tool.driver`` names claim-scrubber and describes every rule that ran in ``rules`` (id, a
+One run. ``tool.driver`` names claim-scrubber and describes in ``rules`` every rule it is given (id, a
 PascalCase ``name``, the readable name as ``shortDescription``, the explanation as ``fullDescription``,
 ``help`` from the explanation, fix and sources, ``defaultConfiguration.level`` from the severity, and
-``properties`` with ``carc``, ``rarc``, ``remit_codes``, ``sources``, ``tags``).
+``properties`` with ``carc``, ``rarc``, ``remit_codes``, ``sources``, ``tags``). The reporter does not
+load rules itself: ``scrubber check`` passes every rule that ran, a library caller passes them to
+``render(report, rules)``; a rule met in a finding but not given is described from the finding.
 
 Each finding is a result with ``ruleId``/``ruleIndex``, ``level`` (error → error, warning → warning,
 info → note), a message (claim, line, element, what was found, the fix), one location and
@@ -39,6 +41,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from scrubber import __version__
 from scrubber.findings import ClaimResult, Finding, Report, Summary
 from scrubber.model import ParseIssue
 from scrubber.reporters.positions import Span, artifact_location, resolve
@@ -178,7 +181,7 @@ class SarifReporter:
             result["locations"][0]["physicalLocation"]["region"] = region
         # ruleIndex right after ruleId reads better; JSON objects are unordered anyway
         results = [{"ruleId": r.pop("ruleId"), "ruleIndex": r.pop("ruleIndex"), **r} for r in self.results]
-        driver: dict[str, Any] = {"name": TOOL_NAME, "version": _version(), "semanticVersion": _version()}
+        driver: dict[str, Any] = {"name": TOOL_NAME, "version": __version__, "semanticVersion": __version__}
         uri = _information_uri()
         if uri:
             driver["informationUri"] = uri
@@ -202,15 +205,7 @@ class SarifReporter:
         self.results = []
 
     def _descriptors(self) -> list[dict[str, Any]]:
-        rules = self.rules
-        if rules is None:
-            try:
-                from scrubber.rules import load_rules
-
-                rules = load_rules()
-            except Exception:  # the bundled rules should always load; a report must not fail because of them
-                rules = []
-        descriptors = [rule_descriptor(rule) for rule in rules]
+        descriptors = [rule_descriptor(rule) for rule in self.rules or ()]
         known = {descriptor["id"] for descriptor in descriptors}
         for rule_id, finding in self.seen_rules.items():
             if rule_id not in known:
@@ -316,12 +311,6 @@ INPUT_DESCRIPTOR: dict[str, Any] = {
 }
 
 
-def _version() -> str:
-    import scrubber
-
-    return scrubber.__version__
-
-
 def _information_uri() -> str | None:
     """The project's home page from the installed package metadata (``[project.urls]``), if it has one."""
     from importlib import metadata
@@ -341,6 +330,8 @@ def _information_uri() -> str | None:
 
 
 def render(report: Report, rules: Sequence[RuleSpec] | None = None) -> str:
+    """A collected report as a SARIF document; ``rules`` (e.g. ``scrubber.rules.load_rules()``, or the rules
+    the scrub ran) are described in ``tool.driver.rules`` besides those met in findings."""
     from scrubber.reporters import render_with
 
     return render_with(SarifReporter, report, rules=rules)

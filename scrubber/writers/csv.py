@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from scrubber.mappings.csv_columns import TARGETS, ColumnSpec, CsvMapping, load_mapping
 from scrubber.model import Claim, ServiceLine
-from scrubber.readers.csv import TARGETS, ColumnSpec, CsvMapping, load_mapping
 from scrubber.writers.x12_837p import format_decimal
 
 __all__ = ["rows", "write"]

@@ -26,8 +26,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from scrubber.model import Claim, OtherPayer, Party, Payer, Provider
-from scrubber.readers.fhir import (
+from scrubber.mappings.fhir_codes import (
     ACT_CODE,
     CMS_PLACE_OF_SERVICE,
     CPT,
@@ -44,6 +43,7 @@ from scrubber.readers.fhir import (
     SOPT,
     filing_indicator_from_sopt,
 )
+from scrubber.model import Claim, OtherPayer, Party, Payer, Provider
 
 __all__ = ["bundle", "claim_resources", "dumps", "ndjson"]
 

@@ -36,9 +36,10 @@ import functools
 import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import TextIO
+from typing import Any, TextIO
 
-from scrubber.model import Adjustment, Claim, LineAdjudication, OtherPayer, Party, Payer, Provider, ServiceLine
+from scrubber.model import Adjustment, Claim, LineAdjudication, OtherPayer, Party, Provider, ServiceLine
+from scrubber.x12map import ElementRow, element_map
 
 __all__ = ["format_decimal", "write", "write_to"]
 
@@ -53,6 +54,8 @@ _RENDERING_LAST, _RENDERING_FIRST = "RENDERING", "PROVIDER"
 _ADDRESS = "N3*123 MAIN ST"
 _CITY, _ZIP = "ANYTOWN", "12345"
 _TAX_ID = "123456789"
+_FACILITY = "SERVICE FACILITY"
+_MAP = element_map("837p")
 _MAX_CAS_TRIPLES = 6
 _MAX_HI_CODES = 12
 _CHUNK_SEGMENTS = 2000  # segments per fp.write (about 50 kB)
@@ -139,8 +142,77 @@ def _isa(sender: str, receiver: str, when: dt.datetime, control_number: int, usa
     )
 
 
+# --- segments through the element map -------------------------------------------------------------
+
+
+def _value_text(element: ElementRow, value: Any) -> str | list[str] | None:
+    """A model value as X12 text (a list for a run of components)."""
+    if value is None:
+        return None
+    kind = element.type
+    if kind in ("amount", "quantity"):
+        return format_decimal(value)
+    if kind == "date":
+        return _date(value)
+    if kind in ("list", "pointers"):
+        return [str(part) for part in value]
+    return str(value)
+
+
+def _map_segment(loop: str, key: str, record: Any, **fixed: str | None) -> str:
+    """The segment ``key`` of ``loop`` with every mapped element taken from ``record`` (a model object).
+
+    ``fixed`` fills elements the model does not carry (placeholders, qualifiers), by element name:
+    ``NM102="1"``, ``CLM05_2="B"`` (``_`` for ``-``).
+    """
+    row = _MAP.segment_row(loop, key)
+    assert row is not None, f"{loop} {key} is not in the 837P element map"
+    elements: dict[int, str | dict[int, str]] = {}
+    if row.qualifier is not None:
+        elements[1] = row.qualifier
+    for name, text in fixed.items():
+        _place(elements, name.replace("_", "-"), text)
+    for element in row.elements:
+        text = _value_text(element, getattr(record, element.field))
+        if text is None:
+            continue
+        if isinstance(text, list):
+            for offset, part in enumerate(text):
+                _place_at(elements, element.position, element.component + offset, part)
+        else:
+            _place_at(elements, element.position, element.component, text)
+            if element.type == "date" and element.format_position is not None:
+                elements[element.format_position] = "D8"
+    width = max(elements, default=0)
+    parts = [row.segment_id]
+    for position in range(1, width + 1):
+        value = elements.get(position)
+        if isinstance(value, dict):
+            value = _composite(*[value.get(c) for c in range(1, max(value) + 1)])
+        parts.append(value or "")
+    return _seg(*parts)
+
+
+def _place(elements: dict, name: str, text: str | None) -> None:
+    head, _, tail = name.partition("-")
+    position = int(head[-2:])
+    _place_at(elements, position, int(tail) if tail else None, text)
+
+
+def _place_at(elements: dict, position: int, component: int | None, text: str | None) -> None:
+    if text is None:
+        return
+    if component is None:
+        elements[position] = text
+    else:
+        composite = elements.get(position)
+        if not isinstance(composite, dict):
+            composite = elements[position] = {}
+        composite[component] = text
+
+
 def _cas(out: list[str], adjustments: tuple[Adjustment, ...]) -> None:
-    """CAS segments: one per group code (in order of first appearance), at most 6 triples each."""
+    """CAS segments (CAS01..19): one per group code (in order of first appearance), at most 6 triples each."""
     if not adjustments:
         return
     groups: dict[str, list[Adjustment]] = {}
@@ -154,27 +226,24 @@ def _cas(out: list[str], adjustments: tuple[Adjustment, ...]) -> None:
             out.append(_seg(*elements))
 
 
-def _party_name(code: str, party: Party, with_id: bool) -> str:
-    if with_id and party.member_id is not None:
-        return _seg("NM1", code, "1", party.last_name, party.first_name, None, None, None, "MI", party.member_id)
-    return _seg("NM1", code, "1", party.last_name, party.first_name)
-
-
-def _party_details(out: list[str], party: Party) -> None:
+def _party(out: list[str], loop: str, code: str, party: Party) -> None:
+    """NM1 (name, member id), N3/N4 and DMG of the subscriber (2010BA) or patient (2010CA)."""
+    member_id = "MI" if getattr(party, "member_id", None) is not None and code == "IL" else None
+    out.append(_map_segment(loop, f"NM1*{code}", party, NM102="1", NM108=member_id))
     if party.state is not None:
         out.append(_ADDRESS)
-        out.append(_seg("N4", _CITY, party.state, _ZIP))
-    if party.birth_date is not None:
-        out.append(_seg("DMG", "D8", _date(party.birth_date), "U"))
+        out.append(_map_segment(loop, "N4", party, N401=_CITY, N403=_ZIP))
+    if party.birth_date is not None or party.sex is not None:
+        out.append(_map_segment(loop, "DMG", party))
 
 
-def _provider(out: list[str], code: str, provider: Provider) -> None:
-    if provider.npi is not None:
-        out.append(_seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST, None, None, None, "XX", provider.npi))
-    else:
-        out.append(_seg("NM1", code, "1", _RENDERING_LAST, _RENDERING_FIRST))
-    if provider.taxonomy is not None:
-        out.append(_seg("PRV", "PE", "PXC", provider.taxonomy))
+def _provider(out: list[str], loop: str, code: str, provider: Provider, taxonomy: bool = True) -> None:
+    names = {"NM103": _RENDERING_LAST, "NM104": _RENDERING_FIRST} if code != "77" else {"NM103": _FACILITY}
+    entity = "2" if code == "77" else "1"
+    qualifier = "XX" if provider.npi is not None and provider.id_qualifier is None else None
+    out.append(_map_segment(loop, f"NM1*{code}", provider, NM102=entity, NM108=qualifier, **names))
+    if taxonomy and provider.taxonomy is not None:
+        out.append(_map_segment(loop, "PRV*PE", provider, PRV02="PXC"))
 
 
 def _billing(out: list[str], tx: _Transaction, claim: Claim) -> None:
@@ -182,42 +251,39 @@ def _billing(out: list[str], tx: _Transaction, claim: Claim) -> None:
     provider = claim.billing_provider or Provider()
     out.append(_seg("HL", str(tx.hl), None, "20", "1"))
     if provider.taxonomy is not None:
-        out.append(_seg("PRV", "BI", "PXC", provider.taxonomy))
-    if provider.npi is not None:
-        out.append(_seg("NM1", "85", "2", _BILLING_NAME, None, None, None, None, "XX", provider.npi))
-    else:
-        out.append(_seg("NM1", "85", "2", _BILLING_NAME))
+        out.append(_map_segment("2000A", "PRV*BI", provider, PRV02="PXC"))
+    qualifier = "XX" if provider.npi is not None and provider.id_qualifier is None else None
+    out.append(_map_segment("2010AA", "NM1*85", provider, NM102="2", NM103=_BILLING_NAME, NM108=qualifier))
     out.append(_ADDRESS)
-    out.append(_seg("N4", _CITY, claim.billing_state, _ZIP))
+    out.append(_map_segment("2010AA", "N4", claim, N401=_CITY, N403=_ZIP))
     out.append(_seg("REF", "EI", _TAX_ID))
 
 
-def _payer_name(payer: Payer | OtherPayer) -> str:
-    if payer.payer_id is not None:
-        return _seg("NM1", "PR", "2", payer.name, None, None, None, None, "PI", payer.payer_id)
-    return _seg("NM1", "PR", "2", payer.name)
-
-
 def _other_payer(out: list[str], claim: Claim, other: OtherPayer) -> None:
-    out.append(
-        _seg("SBR", other.sequence, "18", None, None, other.insurance_type, None, None, None, other.filing_indicator)
-    )
+    out.append(_map_segment("2320", "SBR", other, SBR02="18"))
     _cas(out, other.adjustments)
-    if other.paid is not None:
-        out.append(_seg("AMT", "D", format_decimal(other.paid)))
+    for key in ("AMT*D", "AMT*A8", "AMT*EAF"):
+        row = _MAP.segment_row("2320", key)
+        if getattr(other, row.elements[0].field) is not None:
+            out.append(_map_segment("2320", key, other))
     out.append("OI***Y*P**Y")
-    out.append(_party_name("IL", claim.subscriber, with_id=True))
-    out.append(_payer_name(other))
+    subscriber = claim.subscriber  # 2330A is not read: the model keeps one subscriber
+    member = ("MI", subscriber.member_id) if subscriber.member_id is not None else (None, None)
+    out.append(_seg("NM1", "IL", "1", subscriber.last_name, subscriber.first_name, None, None, None, *member))
+    out.append(_map_segment("2330B", "NM1*PR", other, NM102="2", NM108="PI" if other.payer_id is not None else None))
     if other.adjudication_date is not None:
-        out.append(_seg("DTP", "573", "D8", _date(other.adjudication_date)))
+        out.append(_map_segment("2330B", "DTP*573", other))
 
 
 def _adjudication(out: list[str], line_adj: LineAdjudication) -> None:
-    procedure = None if line_adj.procedure is None else _composite("HC", line_adj.procedure)
-    out.append(_seg("SVD", line_adj.payer_id, _num(line_adj.paid), procedure, None, _num(line_adj.units)))
+    out.append(_map_segment("2430", "SVD", line_adj, SVD03_1="HC" if line_adj.procedure is not None else None))
     _cas(out, line_adj.adjustments)
     if line_adj.adjudication_date is not None:
-        out.append(_seg("DTP", "573", "D8", _date(line_adj.adjudication_date)))
+        out.append(_map_segment("2430", "DTP*573", line_adj))
+
+
+_LINE_PROVIDERS = (("2420A", "82", "rendering_provider"), ("2420D", "DQ", "supervising_provider"),
+                   ("2420E", "DK", "ordering_provider"), ("2420F", "DN", "referring_provider"))
 
 
 def _line(out: list[str], line: ServiceLine) -> None:
@@ -225,61 +291,39 @@ def _line(out: list[str], line: ServiceLine) -> None:
         raise ValueError(f"line {line.number}: SV101 holds at most 4 modifiers, got {len(line.modifiers)}")
     if len(line.diagnosis_pointers) > 4:
         raise ValueError(f"line {line.number}: SV107 holds at most 4 diagnosis pointers")
-    out.append(_seg("LX", str(line.number)))
-    out.append(
-        _seg(
-            "SV1",
-            _composite(line.qualifier, line.procedure, *line.modifiers),
-            format_decimal(line.charge),
-            line.unit_basis,
-            _num(line.units),
-            line.place_of_service,
-            None,
-            COMPONENT.join([str(p) for p in line.diagnosis_pointers]),
-        )
-    )
+    out.append(_map_segment("2400", "LX", line))
+    out.append(_map_segment("2400", "SV1", line))
     if line.service_date is not None:
-        out.append(_seg("DTP", "472", "D8", _date(line.service_date)))
+        out.append(_map_segment("2400", "DTP*472", line))
     if line.prior_auth is not None:
-        out.append(_seg("REF", "G1", line.prior_auth))
-    if line.rendering_provider is not None:
-        _provider(out, "82", line.rendering_provider)
+        out.append(_map_segment("2400", "REF*G1", line))
+    if line.ndc is not None:
+        out.append(_map_segment("2410", "LIN", line, LIN02="N4"))
+        if line.ndc_quantity is not None:
+            out.append(_map_segment("2410", "CTP", line))
+    for loop, code, field in _LINE_PROVIDERS:
+        provider = getattr(line, field)
+        if provider is not None:
+            _provider(out, loop, code, provider, taxonomy=loop == "2420A")
     for line_adj in line.adjudications:
         _adjudication(out, line_adj)
 
 
 def _clm(claim: Claim) -> str:
-    if claim.place_of_service is None and claim.frequency is None:
-        clm05 = None
-    else:
-        clm05 = _composite(claim.place_of_service, "B", claim.frequency)
-    causes = claim.related_causes
-    if len(causes) > 3:
+    if len(claim.related_causes) > 3:
         raise ValueError(f"claim {claim.claim_id}: CLM11 holds at most 3 related causes")
-    if causes or claim.accident_state is not None:
-        clm11 = _composite(*causes, *[None] * (3 - len(causes)), claim.accident_state)
-    else:
-        clm11 = None
-    return _seg(
-        "CLM",
-        claim.claim_id,
-        format_decimal(claim.total_charge),
-        None,
-        None,
-        clm05,
-        claim.provider_signature,
-        claim.assignment,
-        claim.benefits_assignment,
-        claim.release_of_information,
-        None,
-        clm11,
-    )
+    clm05 = claim.place_of_service is not None or claim.frequency is not None
+    return _map_segment("2300", "CLM", claim, CLM05_2="B" if clm05 else None)
+
+
+_CLAIM_PROVIDERS = (("2310A", "DN", "referring_provider"), ("2310B", "82", "rendering_provider"),
+                    ("2310C", "77", "service_facility"), ("2310D", "DQ", "supervising_provider"))
 
 
 def _claim(out: list[str], tx: _Transaction, claim: Claim) -> None:
     """Append the segments of one claim: a billing provider HL when it changed, 2000B, 2000C, 2300."""
     billing = claim.billing_provider
-    billing_key = ((billing.npi, billing.taxonomy) if billing is not None else None, claim.billing_state)
+    billing_key = (billing, claim.billing_state)
     if billing_key != tx.billing_key:
         tx.billing_key = billing_key
         _billing(out, tx, claim)
@@ -288,45 +332,29 @@ def _claim(out: list[str], tx: _Transaction, claim: Claim) -> None:
     tx.hl += 1
     subscriber_hl = tx.hl
     patient = claim.patient
-    payer = claim.payer
     out.append(_seg("HL", str(subscriber_hl), str(tx.billing_hl), "22", "0" if patient is None else "1"))
-    out.append(
-        _seg(
-            "SBR",
-            payer.sequence,
-            "18" if patient is None else None,
-            None,
-            None,
-            payer.insurance_type,
-            None,
-            None,
-            None,
-            payer.filing_indicator,
-        )
-    )
-    out.append(_party_name("IL", claim.subscriber, with_id=True))
-    _party_details(out, claim.subscriber)
-    out.append(_payer_name(payer))
+    out.append(_map_segment("2000B", "SBR", claim.payer, SBR02="18" if patient is None else None))
+    _party(out, "2010BA", "IL", claim.subscriber)
+    out.append(_map_segment("2010BB", "NM1*PR", claim.payer, NM102="2", NM108="PI" if claim.payer.payer_id is not None else None))
     # 2000C patient, 2010CA
     if patient is not None:
         tx.hl += 1
         out.append(_seg("HL", str(tx.hl), str(subscriber_hl), "23", "0"))
-        out.append(_seg("PAT", patient.relationship))
-        out.append(_party_name("QC", patient, with_id=False))
-        _party_details(out, patient)
-    # 2300 claim, 2310B, 2320/2330, 2400
+        out.append(_map_segment("2000C", "PAT", patient))
+        _party(out, "2010CA", "QC", patient)
+    # 2300 claim, 2310A-D, 2320/2330, 2400
     out.append(_clm(claim))
-    if claim.accident_date is not None:
-        out.append(_seg("DTP", "439", "D8", _date(claim.accident_date)))
-    if claim.prior_auth is not None:
-        out.append(_seg("REF", "G1", claim.prior_auth))
-    if claim.payer_claim_number is not None:
-        out.append(_seg("REF", "F8", claim.payer_claim_number))
+    for key, field in (("DTP*431", "onset_date"), ("DTP*439", "accident_date"), ("DTP*454", "initial_treatment_date"),
+                       ("REF*G1", "prior_auth"), ("REF*F8", "payer_claim_number")):
+        if getattr(claim, field) is not None:
+            out.append(_map_segment("2300", key, claim))
     diagnoses = claim.diagnoses
-    for start in range(0, len(diagnoses), _MAX_HI_CODES):
+    for start in range(0, len(diagnoses), _MAX_HI_CODES):  # HI01..12, qualifier:code
         out.append(_seg("HI", *[_composite(d.qualifier, d.code) for d in diagnoses[start : start + _MAX_HI_CODES]]))
-    if claim.rendering_provider is not None:
-        _provider(out, "82", claim.rendering_provider)
+    for loop, code, field in _CLAIM_PROVIDERS:
+        provider = getattr(claim, field)
+        if provider is not None:
+            _provider(out, loop, code, provider, taxonomy=loop == "2310B")
     for other in claim.other_payers:
         _other_payer(out, claim, other)
     for line in claim.lines:
