@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
 from scrubber.model import Claim, ParseIssue, ServiceLine
 from scrubber.rules.spec import SEVERITY_RANK
+from scrubber.x12map import ElementRow, element_map
+
+_MAP = element_map("837p")
 
 Status = Literal["clean", "flagged", "unreadable"]
-_ELEMENT = re.compile(r"^([A-Z][A-Z0-9]{1,2})\d{2}(-\d+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,27 @@ class Finding:
     message: str
     fix: str
     sources: tuple[str, ...]
+    loop: str | None = None  # the element's loop (2010AA)
+    segment_id: str | None = None  # the tag of the segment pointed at (NM1*85): the element's, or where it belongs
+    present: bool = True  # False: the element is missing; ``segment`` is the segment it belongs after
+    position: int | None = None  # the element's position in that segment (NM109 → 9), when present
+    component: int | None = None  # its component (CLM05-1 → 1)
+    pointer: str | None = None  # JSON pointer of the model field (JSON, JSONL and other non-X12 input)
+
+    def where(self) -> str:
+        """``NM109 in NM1*85 (2010AA), segment 10`` / ``REF02 missing (REF*G1 belongs in 2300 after CLM, segment 14)``."""
+        tag = f" in {self.segment_id}" if self.segment_id and self.present else ""
+        loop = f" ({self.loop})" if self.loop else ""
+        place = f", segment {self.segment}" if self.segment is not None else (f", {self.pointer}" if self.pointer else "")
+        if self.present:
+            return f"{self.element}{tag}{loop}{place}"
+        if self.position is not None:
+            return f"{self.element} empty in {self.segment_id}{loop}{place}"
+        anchor = f", belongs after {self.segment_id}" if self.segment_id else ""
+        return f"{self.element} missing{loop}{anchor}{place}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "rule": self.rule,
             "name": self.name,
             "carc": self.carc,
@@ -38,11 +57,17 @@ class Finding:
             "severity": self.severity,
             "line": self.line,
             "element": self.element,
+            "loop": self.loop,
             "segment": self.segment,
+            "segment_id": self.segment_id,
+            "present": self.present,
             "message": self.message,
             "fix": self.fix,
             "sources": list(self.sources),
         }
+        if self.pointer is not None:
+            data["pointer"] = self.pointer
+        return data
 
 
 @dataclass(slots=True)
@@ -100,23 +125,123 @@ def issue_to_dict(issue: ParseIssue) -> dict[str, Any]:
     return data
 
 
-def locate(claim: Claim, line: ServiceLine | None, element: str) -> int | None:
-    """The segment position of ``element`` (``CLM07`` → the CLM segment) for a claim or one of its lines."""
-    match = _ELEMENT.match(element)
-    key = match.group(1) if match else element
-    maps: list[dict[str, int]] = []
-    if line is not None:
-        maps.append(line.elements)
-    maps += [claim.elements, claim.payer.elements, claim.subscriber.elements]
-    if claim.patient is not None:
-        maps.append(claim.patient.elements)
-    if claim.rendering_provider is not None:
-        maps.append(claim.rendering_provider.elements)
-    maps += [other.elements for other in claim.other_payers]
-    for elements in maps:
-        if key in elements:
-            return elements[key]
-    return claim.source.segment
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an element sits in a claim: its segment (X12) or JSON pointer, present or missing."""
+
+    loop: str
+    segment: int | None
+    segment_id: str
+    present: bool
+    position: int | None
+    component: int | None
+    pointer: str | None
+
+
+_RECORD_ANCHORS = {"claim": "claim_id"}  # the field whose segment stands for the record (CLM for the claim)
+
+
+def locate(claim: Claim, line: ServiceLine | None, element: ElementRow) -> Location:
+    """Where ``element`` (a row of the element map) is in ``claim``, or where it belongs when missing.
+
+    A line-level element is looked up on ``line`` (a line finding), else on the first line holding it; an
+    other payer's on the first other payer holding it. A missing element points at the first segment of
+    the nearest record that exists (the line's LX, the claim's CLM), named by its own tag.
+    """
+    records = _records(claim, line, element)
+    record, path = records[-1]
+    value = getattr(record, element.field, None) if record is not None else None
+    present = value is not None and value != () and value != ""
+    if present:
+        segment = record.elements.get(element.field) if record.elements else None
+        return Location(element.loop, segment, element.segment, True, element.position, element.component,
+                        _pointer(claim, path + [element.field]))
+    if record is not None and record.elements and element.field in record.elements:  # the segment is there, empty
+        return Location(element.loop, record.elements[element.field], element.segment, False, element.position,
+                        element.component, _pointer(claim, path + [element.field]))
+    for record, path in reversed(records):
+        if record is not None:
+            anchor = _anchor(record, path)
+            if anchor is not None:
+                row, segment = anchor
+                return Location(element.loop, segment, row.segment, False, None, None, _pointer(claim, path))
+    return Location(element.loop, claim.source.segment, "CLM", False, None, None, claim.source.pointer)
+
+
+def _records(claim: Claim, line: ServiceLine | None, element: ElementRow) -> list[tuple[Any, list[str]]]:
+    """The chain of records from the claim down to the one holding ``element`` (None where one is absent)."""
+    chain: list[tuple[Any, list[str]]] = [(claim, [])]
+    if element.record == "claim":
+        return chain
+    current: Any = claim
+    path: list[str] = []
+    for part in element.record.split("."):
+        if current is None:
+            chain.append((None, path))
+            continue
+        name = part.removesuffix("[]")
+        if part.endswith("[]"):
+            items = getattr(current, name)
+            if name == "lines" and line is not None:
+                index = claim.lines.index(line)
+            else:
+                index = next(
+                    (i for i, item in enumerate(items) if _holds(item, element, part == element.record.split(".")[-1])),
+                    0,
+                )
+            current = items[index] if items else None
+            path = path + [name, str(index)]
+        else:
+            current = getattr(current, name)
+            path = path + [name]
+        chain.append((current, path))
+    return chain
+
+
+def _holds(item: Any, element: ElementRow, last: bool) -> bool:
+    if not last:
+        return True
+    value = getattr(item, element.field, None)
+    return value is not None and value != () and value != ""
+
+
+def _anchor(record: Any, path: list[str]) -> tuple[ElementRow, int | None] | None:
+    """The map row and segment that stand for ``record``: its anchor field's, else its first segment."""
+    elements: dict[str, int] = getattr(record, "elements", None) or {}
+    kind = _record_kind(path)
+    rows = _MAP.for_record(kind)
+    if not rows:
+        return None
+    field = _RECORD_ANCHORS.get(kind)
+    row = next((r for r in rows if r.field == field), None) or next((r for r in rows if r.segment.startswith("NM1")), rows[0])
+    if row.field in elements:
+        return row, elements[row.field]
+    if elements:
+        first_field = min(elements, key=elements.__getitem__)
+        first = next((r for r in rows if r.field == first_field), row)
+        return first, elements[first_field]
+    return row, None
+
+
+def _record_kind(path: list[str]) -> str:
+    """``['lines', '0', 'rendering_provider']`` → ``lines[].rendering_provider``; ``[]`` → ``claim``."""
+    parts: list[str] = []
+    for part in path:
+        if part.isdigit():
+            parts[-1] += "[]"
+        else:
+            parts.append(part)
+    return ".".join(parts) or "claim"
+
+
+def _pointer(claim: Claim, path: list[str]) -> str | None:
+    """The JSON pointer of a model path in a claim read from JSON (``/3/lines/0/procedure``)."""
+    base = claim.source.pointer
+    if base is None and claim.source.row is None and claim.source.segment is None:
+        base = ""
+    if base is None:
+        return None
+    return base + "".join("/" + part for part in path)
 
 
 @dataclass

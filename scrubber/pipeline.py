@@ -97,6 +97,8 @@ class Scrubber:
     def _finding(self, claim: Claim, rule_id: str, line_key: str, fact: dict, severity: str) -> Finding:
         rule = self.rules[rule_id]
         line = claim.lines[int(line_key)] if line_key else None
+        where_row = rule.element_row
+        where = locate(claim, line, where_row)
         return Finding(
             rule=rule.id,
             name=rule.name,
@@ -105,11 +107,17 @@ class Scrubber:
             remit_codes=tuple(rule.remit_codes),
             severity=severity,
             line=line.number if line is not None else None,
-            element=rule.element,
-            segment=locate(claim, line, rule.element),
+            element=where_row.name,
+            segment=where.segment,
             message=render(rule.message, fact),
             fix=render(rule.fix, fact),
             sources=tuple(rule.sources),
+            loop=where.loop,
+            segment_id=where.segment_id,
+            present=where.present,
+            position=where.position,
+            component=where.component,
+            pointer=where.pointer,
         )
 
 

@@ -389,6 +389,20 @@ def _error(status: int, code: str, message: str, problems: list[dict[str, str]] 
     return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
 
 
+def _with_pointers(parsed: Any) -> list[Claim]:
+    """The request's claims, each knowing its JSON pointer in the body (``/0``, ``/claims/0``, ``""``)."""
+    if isinstance(parsed, Claim):
+        pairs = [("", parsed)]
+    elif isinstance(parsed, list):
+        pairs = [(f"/{n}", claim) for n, claim in enumerate(parsed)]
+    else:
+        pairs = [(f"/claims/{n}", claim) for n, claim in enumerate(parsed.claims)]
+    return [
+        claim if claim.source.pointer is not None else claim.model_copy(update={"source": claim.source.model_copy(update={"pointer": pointer})})
+        for pointer, claim in pairs
+    ]
+
+
 def _pointer(loc: tuple[Any, ...]) -> str:
     parts = loc[1:] if loc and loc[0] in ("claim", "array", "batch") else loc  # drop the union tag
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
@@ -453,7 +467,7 @@ class Worker:
             if problems:
                 log.info("scrub: json body rejected, %d problem(s)", len(problems))
                 return _error(422, "invalid_claims", "the body does not match the Claim schema", problems)
-            claims = [parsed] if isinstance(parsed, Claim) else parsed if isinstance(parsed, list) else parsed.claims
+            claims = _with_pointers(parsed)
             report = Report.collect(self.scrubber.run(claims))
         summary = report.summary
         log.info(

@@ -1,18 +1,30 @@
-"""The same claims in every input format give the same findings (fixtures/make_cross_format.py)."""
+"""The same claims in every input format give the same findings (fixtures/make_cross_format.py), and
+every format reads back the fields of the 837P except the model paths it documents it cannot carry.
+
+``model_paths`` and ``without`` are the comparison's tools (tests/test_reader_fhir.py uses them too).
+"""
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import subprocess
 import sys
+import types
+import typing
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from conftest import ROOT, run_cli
 import scrubber
+from scrubber.mappings import csv_columns
 from scrubber.model import Claim
+from scrubber.x12map import element_map
 from strategies import comparable
 
 FIXTURES = ROOT / "fixtures"
@@ -30,6 +42,99 @@ SAME_FINDINGS = {
     "fhir/cross-format.ndjson": None,
 }
 OPENEMR = "csv/openemr/cross-format.csv"
+
+
+# --- model paths --------------------------------------------------------------------------------------
+
+_READER_FILLED = frozenset({"elements", "source"})
+
+
+def _record_type(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """(the model class inside ``Provider | None`` or ``tuple[Provider, ...]``, whether it is a list)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _record_type(arg)
+            if found[0] is not None:
+                return found
+        return None, False
+    if origin is tuple:
+        inner, _ = _record_type(typing.get_args(annotation)[0])
+        return inner, True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    return None, False
+
+
+def model_paths(model: type[BaseModel] = Claim, prefix: str = "") -> frozenset[str]:
+    """Every model path of a claim, as the element map and the formats' NOT_CARRIED lists write them:
+    ``assignment``, ``payer``, ``payer.sequence``, ``other_payers``, ``other_payers[]``,
+    ``other_payers[].paid``, ``lines[].rendering_provider.npi`` (not ``elements`` and ``source``)."""
+    paths: set[str] = set()
+    for name, field in model.model_fields.items():
+        if name in _READER_FILLED:
+            continue
+        path = prefix + name
+        paths.add(path)
+        record, is_list = _record_type(field.annotation)
+        if record is not None:
+            if is_list:
+                path += "[]"
+                paths.add(path)
+            paths |= model_paths(record, path + ".")
+    return frozenset(paths)
+
+
+def _drop(node: dict[str, Any], parts: list[str]) -> None:
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        node.pop(head, None)
+        return
+    child = node.get(head)
+    if rest[0] == "[]":
+        if isinstance(child, list):
+            if len(rest) == 1:
+                node[head] = []
+                return
+            for item in child:
+                if isinstance(item, dict):
+                    _drop(item, rest[1:])
+            node[head] = [item for item in child if not _empty(item)]  # an item with nothing left is not carried
+    elif isinstance(child, dict):
+        _drop(child, rest)
+        if _empty(child):
+            node[head] = None  # a record with nothing left is not carried
+
+
+def _empty(record: Any) -> bool:
+    return isinstance(record, dict) and all(value in (None, [], ()) for value in record.values())
+
+
+def without(data: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """``data`` (a ``comparable`` claim) without the model paths a format does not carry: each field
+    removed; a record left with no field set becomes None, a list item with none set goes."""
+    data = copy.deepcopy(data)
+    for path in sorted(paths):
+        _drop(data, path.replace("[]", ".[]").split("."))
+    return data
+
+
+def _fhir_not_carried() -> frozenset[str]:
+    from scrubber.readers import fhir
+
+    return frozenset(fhir.NOT_CARRIED)
+
+
+# Per format: the model paths it documents it cannot carry (defined next to its mapping), skipped when
+# its claims are compared with the 837P's. CSV: what no target fills plus what the mapping leaves out.
+NOT_CARRIED = {
+    "json/cross-format.json": frozenset(),
+    "jsonl/cross-format.jsonl": frozenset(),
+    "csv/cross-format.csv": csv_columns.not_carried(csv_columns.load_mapping("charge-export")),
+    OPENEMR: csv_columns.not_carried(csv_columns.load_mapping("openemr")),
+    "fhir/cross-format-bundle.json": _fhir_not_carried(),
+    "fhir/cross-format.ndjson": _fhir_not_carried(),
+}
 
 
 def findings(path: Path, mapping: str | None = None) -> dict[str, set[tuple[str, int | None]]]:
@@ -73,6 +178,66 @@ def test_json_formats_carry_every_field_of_the_837():
     x12 = [comparable(c) for c in scrubber.read(REFERENCE) if isinstance(c, Claim)]
     for name in ("json/cross-format.json", "jsonl/cross-format.jsonl"):
         assert [comparable(c) for c in scrubber.read(FIXTURES / name) if isinstance(c, Claim)] == x12
+
+
+@pytest.mark.parametrize("name", sorted(NOT_CARRIED))
+def test_every_format_carries_the_fields_of_the_837_but_what_it_documents(name):
+    """Field by field, each format reads back what the 837P says, except the model paths its mapping
+    lists as not carried (csv_columns.not_carried(mapping), readers.fhir.NOT_CARRIED)."""
+    skip = NOT_CARRIED[name]
+    x12 = [without(comparable(c), skip) for c in scrubber.read(REFERENCE) if isinstance(c, Claim)]
+    assert [without(comparable(c), skip) for c in scrubber.read(FIXTURES / name) if isinstance(c, Claim)] == x12
+
+
+def test_documented_gaps_are_model_paths():
+    known = model_paths()
+    for name, skip in NOT_CARRIED.items():
+        assert skip <= known, (name, sorted(skip - known))
+    assert set(csv_columns.PARTLY_CARRIED) <= known
+    assert {path for target in csv_columns.TARGETS.values() for path in target.paths} <= known
+
+
+# Element-map fields the reference claims leave empty, with why.
+_LEFT_EMPTY = {
+    "billing_provider.taxonomy": "FHIR and the charge export do not carry it",
+    "payer.insurance_type": "FHIR does not carry it (SBR05 is for Medicare secondary claims)",
+    "other_payers[].insurance_type": "FHIR does not carry it",
+    "provider_signature": "FHIR does not carry it",
+    "payer_claim_number": "a replacement claim (CLM05-3 7) would change the findings",
+    "prior_auth": "none of these services needs one",
+    "lines[].prior_auth": "FHIR does not carry it",
+    "lines[].place_of_service": "the claims' lines share CLM05-1",
+    "lines[].rendering_provider.npi": "a line-level rendering provider is exercised by the FHIR round-trip property",
+    "lines[].rendering_provider.id_qualifier": "as lines[].rendering_provider.npi",
+    "lines[].rendering_provider.taxonomy": "as lines[].rendering_provider.npi",
+    "other_payers[].adjustments": "XF-23 is about a primary payment without its details",
+    "other_payers[].adjudication_date": "XF-23 is about its absence (CO-23)",
+    "lines[].adjudications[].payer_id": "XF-23 is about a secondary claim without line adjudication",
+    "lines[].adjudications[].paid": "as lines[].adjudications[].payer_id",
+    "lines[].adjudications[].procedure": "as lines[].adjudications[].payer_id",
+    "lines[].adjudications[].units": "as lines[].adjudications[].payer_id",
+    "lines[].adjudications[].adjustments": "as lines[].adjudications[].payer_id",
+    "lines[].adjudications[].adjudication_date": "as lines[].adjudications[].payer_id",
+}
+
+
+def _values(data: Any, parts: list[str]) -> list[Any]:
+    if not parts:
+        return [data]
+    if data is None:
+        return []
+    if parts[0] == "[]":
+        return [value for item in data for value in _values(item, parts[1:])]
+    return _values(data.get(parts[0]), parts[1:])
+
+
+def test_the_reference_claims_use_every_field_of_the_element_map():
+    """So the field-by-field comparison covers the new fields (DMG03, NM108, CLM20, DTP*431/454, 2310A/C/D,
+    AMT*A8/EAF, 2410 NDC, 2420D/E/F), not only the findings."""
+    claims = [comparable(c) for c in scrubber.read(REFERENCE) if isinstance(c, Claim)]
+    for path in sorted({element.path for element in element_map("837p").elements} - set(_LEFT_EMPTY)):
+        parts = path.replace("[]", ".[]").split(".")
+        assert any(value not in (None, [], ()) for claim in claims for value in _values(claim, parts)), path
 
 
 def test_committed_fixtures_equal_the_generator_output(tmp_path: Path):

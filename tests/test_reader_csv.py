@@ -9,13 +9,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
 
 from conftest import ROOT, run_cli
-from scrubber.model import Claim, ParseIssue
+from scrubber.mappings import csv_columns
+from scrubber.model import Claim, ParseIssue, Provider
 from scrubber.readers import csv as csv_reader
 from scrubber.readers.csv import MappingError, load_mapping
 from scrubber.writers import csv as csv_writer
+from scrubber.x12map import element_map
+from strategies import claims as claim_strategy
 from strategies import comparable
+from test_cross_format import model_paths, without
 
 MAPPING = {
     "claim_id": "claim",
@@ -264,9 +269,115 @@ def test_writer_refuses_what_a_mapping_cannot_say():
     two = claim.model_copy(update={"other_payers": (_fixture_claims()[2].other_payers[0],) * 2})
     with pytest.raises(ValueError, match="one other payer"):
         csv_writer.write([two], "charge-export")
+    employer_id = claim.model_copy(update={"billing_provider": Provider(npi="123456789", id_qualifier="24")})
+    with pytest.raises(ValueError, match="billing_provider.npi: NM108 '24' is not XX"):
+        csv_writer.write([employer_id], "charge-export")
 
 
 def test_schema_command_lists_the_csv_targets():
     result = run_cli("schema", "--csv-targets")
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert result.returncode == 0 and names == list(csv_reader.TARGETS)
+    assignment = next(line for line in result.stdout.splitlines() if line.startswith("assignment "))
+    assert assignment.split()[1:] == ["text", "assignment", "2300", "CLM07"]
+
+
+# --- targets, the element map and what CSV cannot carry --------------------------------------------
+
+
+def test_targets_name_model_paths_and_take_their_x12_elements_from_the_element_map():
+    emap = element_map("837p")
+    known = model_paths()
+    for name, target in csv_reader.TARGETS.items():
+        assert set(target.paths) <= known, name
+        assert target.x12 == ", ".join(element.label for element in emap.for_path(target.path)), name
+    assert csv_reader.TARGETS["assignment"].element == emap.for_path("assignment")[0].label
+    assert csv_reader.TARGETS["line.ndc"].x12 == emap.for_path("lines[].ndc")[0].label
+    assert csv_reader.TARGETS["total_charge"].element.endswith("(default: the sum of the line charges)")
+
+
+def test_every_element_of_the_map_is_a_target_or_documented_as_not_carried():
+    targets = {path for target in csv_reader.TARGETS.values() for path in target.paths} | {"claim_id"}  # the claim_id column
+    documented = set(csv_columns.NOT_CARRIED) | set(csv_columns.PARTLY_CARRIED)
+    assert documented <= model_paths()
+    assert not set(csv_columns.NOT_CARRIED) & targets, "a path is either a target's or not carried"
+    missing = {element.path for element in element_map("837p").elements} - targets - documented
+    assert not missing, f"add a target, or say why CSV cannot carry: {sorted(missing)}"
+
+
+def test_a_mapping_does_not_carry_the_targets_it_leaves_out():
+    openemr = csv_columns.not_carried(load_mapping("openemr"))
+    assert {"accident_date", "lines[].ndc", "other_payers[].paid", "implementation"} <= openemr
+    assert not {"diagnoses", "lines[].diagnosis_pointers", "patient.sex", "onset_date"} & openemr
+    assert "rendering_provider.id_qualifier" not in openemr  # implied by provider_npi
+    charge_export = csv_columns.not_carried(load_mapping("charge-export"))
+    assert charge_export >= set(csv_columns.NOT_CARRIED) and "lines[].ndc_unit" not in charge_export
+
+
+def test_csv_mapping_doc_is_generated_from_the_targets():
+    committed = (ROOT / "docs" / "csv-mapping.md").read_text(encoding="utf-8")
+    assert committed == csv_columns.targets_markdown(), "regenerate: scrubber schema --csv-mapping > docs/csv-mapping.md"
+    assert run_cli("schema", "--csv-mapping").stdout == committed
+    for path in csv_columns.NOT_CARRIED:
+        assert f"| {path} | {csv_columns.x12_label(path)} |" in committed
+
+
+def test_new_targets_read_sex_dates_providers_drug_and_prior_payer_amounts():
+    mapping = {
+        "claim_id": "c",
+        "fields": {
+            "line.procedure": "p",
+            "subscriber.sex": {"column": "sex", "values": {"Female": "F", "Male": "M"}},
+            "delay_reason": "delay",
+            "onset_date": "onset",
+            "initial_treatment_date": "first",
+            "referring_provider.npi": "ref",
+            "service_facility.npi": "fac",
+            "other_payer.payer_id": "prior",
+            "other_payer.noncovered": "noncov",
+            "other_payer.remaining_patient_liability": "owes",
+            "line.ndc": "ndc",
+            "line.ndc_quantity": "qty",
+            "line.ndc_unit": "unit",
+            "line.ordering_provider.npi": "ord",
+        },
+    }
+    text = (
+        "c,p,sex,delay,onset,first,ref,fac,prior,noncov,owes,ndc,qty,unit,ord\n"
+        "A,J3301,Female,7,2026-01-05,01/06/2026,1765432103,1333444556,MCR,$25.00,30.5,00003029320,1,ML,1887654329\n"
+        "A,99213,Female,7,,,,,,,,,,,\n"
+    )
+    (claim,) = read_text(text, mapping)
+    assert (claim.subscriber.sex, claim.delay_reason) == ("F", "7")
+    assert (claim.onset_date, claim.initial_treatment_date) == (dt.date(2026, 1, 5), dt.date(2026, 1, 6))
+    assert claim.referring_provider == Provider(npi="1765432103", id_qualifier="XX")  # an NPI column: NM108 XX
+    assert claim.service_facility == Provider(npi="1333444556", id_qualifier="XX")
+    (other,) = claim.other_payers
+    assert (other.noncovered, other.remaining_patient_liability) == (Decimal("25.00"), Decimal("30.5"))
+    drug, office = claim.lines
+    assert (drug.ndc, drug.ndc_quantity, drug.ndc_unit) == ("00003029320", Decimal(1), "ML")
+    assert drug.ordering_provider == Provider(npi="1887654329", id_qualifier="XX")
+    assert (office.ndc, office.ordering_provider) == (None, None)
+
+
+_CHARGE_EXPORT = load_mapping("charge-export")
+
+
+def _charge_export_projection(claim: Claim) -> dict:
+    """What the charge export carries of a claim: its unmapped targets and NOT_CARRIED dropped, and each
+    PARTLY_CARRIED loss applied (one prior payment per line, with the line's procedure; NM108 XX)."""
+    data = without(comparable(claim), csv_columns.not_carried(_CHARGE_EXPORT))
+    for line in data["lines"]:
+        line["adjudications"] = [{**a, "procedure": line["procedure"]} for a in line["adjudications"]]
+    return data
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(claim_strategy())
+def test_charge_export_round_trip_keeps_what_the_mapping_carries(claim):
+    assume(len(claim.other_payers) <= 1)  # PARTLY_CARRIED: one other payer
+    assume(claim.patient is None or claim.patient.relationship in ("01", "19", "G8"))  # the mapping's values
+    text = csv_writer.write([claim], _CHARGE_EXPORT)
+    (back,) = list(csv_reader.read(io.BytesIO(text.encode()), None, _CHARGE_EXPORT))
+    assert isinstance(back, Claim), back
+    assert without(comparable(back), csv_columns.not_carried(_CHARGE_EXPORT)) == _charge_export_projection(claim)

@@ -14,11 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conftest import ROOT, run_cli
-from scrubber.model import Claim, ParseIssue
+from scrubber.mappings.fhir_codes import C4BB_ADJUDICATION, C4BB_CARE_TEAM_ROLE, X12_DATE_QUALIFIER, X12_DELAY_REASON, X12_ENTITY, X12_UNIT
+from scrubber.model import Claim, ParseIssue, Provider
 from scrubber.readers import fhir
 from scrubber.writers import fhir as fhir_writer
+from scrubber.x12map import element_map
 from strategies import claims as claim_strategy
 from strategies import comparable
+from test_cross_format import model_paths, without
 
 pytest.importorskip("fhir.resources")
 
@@ -149,6 +152,94 @@ def test_accident_care_team_supporting_info_and_dependent():
     assert (claim.subscriber.first_name, claim.subscriber.state) == ("JOHN", "NJ")
 
 
+def test_new_fields_come_from_their_natural_fhir_places():
+    """Gender, delay reason, onset and initial treatment dates, referring/supervising/ordering careTeam
+    members, the facility, item.detail NDCs and a prior payer's ClaimResponse totals."""
+    resource = base_claim()
+    resource["contained"][0]["gender"] = "female"
+    resource["contained"] += [
+        {"resourceType": "Practitioner", "id": "ref", "identifier": [{"system": fhir.NPI, "value": "1765432103"}]},
+        {"resourceType": "Practitioner", "id": "sup", "identifier": [{"system": fhir.NPI, "value": "1543210987"}]},
+        {"resourceType": "Practitioner", "id": "ord", "identifier": [{"system": fhir.NPI, "value": "1887654329"}]},
+        {"resourceType": "Location", "id": "fac", "identifier": [{"system": fhir.NPI, "value": "1333444556"}]},
+        {"resourceType": "Coverage", "id": "prim", "status": "active", "beneficiary": {"reference": "#pat"},
+         "payor": [{"identifier": {"value": "87726"}}]},
+        {"resourceType": "ClaimResponse", "id": "resp", "status": "active", "type": {"coding": [{"code": "professional"}]},
+         "use": "claim", "patient": {"reference": "#pat"}, "created": "2026-01-12", "insurer": {"reference": "#org"},
+         "outcome": "complete",
+         "total": [{"category": {"coding": [{"system": C4BB_ADJUDICATION, "code": "noncovered"}]}, "amount": {"value": 25}},
+                   {"category": {"coding": [{"system": C4BB_ADJUDICATION, "code": "memberliability"}]}, "amount": {"value": 30.5}}]},
+    ]
+    resource["insurance"] = [
+        {"sequence": 2, "focal": True, "coverage": {"reference": "#cov"}},
+        {"sequence": 1, "focal": False, "coverage": {"reference": "#prim"}, "claimResponse": {"reference": "#resp"}},
+    ]
+    resource["careTeam"] = [
+        {"sequence": 1, "provider": {"reference": "#ref"}, "role": {"coding": [{"system": C4BB_CARE_TEAM_ROLE, "code": "referring"}]}},
+        {"sequence": 2, "provider": {"reference": "#sup"}, "role": {"coding": [{"code": "supervisor"}]}},
+        {"sequence": 3, "provider": {"reference": "#ord"}, "role": {"coding": [{"system": X12_ENTITY, "code": "DK"}]}},
+    ]
+    resource["facility"] = {"reference": "#fac"}
+    resource["supportingInfo"] = [
+        {"sequence": 1, "category": {"coding": [{"code": "info"}]}, "code": {"coding": [{"system": X12_DELAY_REASON, "code": "7"}]}},
+        {"sequence": 2, "category": {"coding": [{"code": "onset"}]}, "timingDate": "2026-01-05"},
+        {"sequence": 3, "category": {"coding": [{"code": "info"}]}, "code": {"coding": [{"system": X12_DATE_QUALIFIER, "code": "454"}]},
+         "timingPeriod": {"start": "2026-01-06"}},
+    ]
+    resource["item"][0]["careTeamSequence"] = [3]
+    resource["item"][0]["detail"] = [
+        {"sequence": 1, "productOrService": {"coding": [{"system": fhir.NDC, "code": "00003029320"}]},
+         "quantity": {"value": 1, "system": fhir.UCUM, "code": "mL"}},
+    ]
+    (claim,) = read_json(resource)
+    assert (claim.subscriber.sex, claim.delay_reason) == ("F", "7")
+    assert (claim.onset_date, claim.initial_treatment_date) == (dt.date(2026, 1, 5), dt.date(2026, 1, 6))
+    assert claim.referring_provider == Provider(npi="1765432103", id_qualifier="XX")  # an NPI: NM108 XX
+    assert claim.supervising_provider == Provider(npi="1543210987", id_qualifier="XX")
+    assert claim.service_facility == Provider(npi="1333444556", id_qualifier="XX")
+    assert claim.rendering_provider is None and claim.billing_provider.id_qualifier == "XX"
+    (line,) = claim.lines
+    assert (line.ndc, line.ndc_quantity, line.ndc_unit) == ("00003029320", Decimal(1), "ML")
+    assert line.ordering_provider == Provider(npi="1887654329", id_qualifier="XX") and line.referring_provider is None
+    (other,) = claim.other_payers
+    assert (other.noncovered, other.remaining_patient_liability, other.paid) == (Decimal(25), Decimal("30.5"), None)
+
+
+def test_a_member_an_item_references_is_the_lines_and_an_unreferenced_ordering_member_every_lines():
+    resource = base_claim()
+    resource["contained"] += [
+        {"resourceType": "Practitioner", "id": "ref", "identifier": [{"system": fhir.NPI, "value": "1765432103"}]},
+        {"resourceType": "Practitioner", "id": "ord", "identifier": [{"system": fhir.NPI, "value": "1887654329"}]},
+    ]
+    resource["careTeam"] = [
+        {"sequence": 1, "provider": {"reference": "#ref"}, "role": {"coding": [{"code": "referring"}]}},
+        {"sequence": 2, "provider": {"reference": "#ord"}, "role": {"coding": [{"code": "ordering"}]}},
+    ]
+    second = copy.deepcopy(resource["item"][0]) | {"sequence": 2, "careTeamSequence": [1]}
+    resource["item"].append(second)
+    (claim,) = read_json(resource)
+    assert claim.referring_provider is None
+    assert [line.referring_provider and line.referring_provider.npi for line in claim.lines] == [None, "1765432103"]
+    assert [line.ordering_provider.npi for line in claim.lines] == ["1887654329", "1887654329"]
+
+
+def test_written_new_fields_are_valid_r4b_and_use_the_documented_places():
+    from fhir.resources.R4B import get_fhir_model_class
+
+    claims = [c for c in fhir.read_path(ROOT / "fixtures" / "fhir" / "cross-format-bundle.json") if isinstance(c, Claim)]
+    written = fhir_writer.claim_resources(next(c for c in claims if c.claim_id == "XF-OK"))[0]
+    get_fhir_model_class("Claim").model_validate(written)
+    (drug,) = written["item"][1]["detail"]
+    assert drug["productOrService"]["coding"] == [{"system": fhir.NDC, "code": "00003029320"}]
+    assert drug["quantity"] == {"value": 1, "system": X12_UNIT, "code": "ML"}
+    roles = {team["role"]["coding"][-1]["code"] for team in written["careTeam"]}
+    assert {"DN", "DQ"} <= roles  # the line's referring (DN) and the claim's and line's supervising (DQ)
+    other = Provider(npi="123456789", id_qualifier="24")  # not an NPI: written without the NPI system
+    practitioner = fhir_writer.claim_resources(claims[0].model_copy(update={"rendering_provider": other}))[0]
+    written_ids = [r.get("identifier") for r in practitioner["contained"] if r["resourceType"] == "Practitioner"]
+    assert [{"value": "123456789"}] in written_ids
+
+
 def test_bundle_resolves_entries_by_full_url_and_reports_bad_claims_with_pointer():
     good = base_claim()
     bad = copy.deepcopy(good)
@@ -222,13 +313,38 @@ def test_unresolvable_reference_still_reads_the_claim():
 
 def test_every_step_declares_rows_and_the_committed_doc_is_generated_from_them():
     assert len(fhir.MAPPING) >= 30
-    fields = " ".join(row.field for row in fhir.MAPPING)
-    for field in ("claim_id", "payer.filing_indicator", "related_causes", "accident_state", "assignment",
-                  "lines[].diagnosis_pointers", "rendering_provider.taxonomy", "other_payers[].paid", "diagnoses[].code"):
-        assert field in fields
+    paths = {path for row in fhir.MAPPING for path in row.paths}
+    for path in ("claim_id", "payer.filing_indicator", "related_causes", "accident_state", "assignment",
+                 "lines[].diagnosis_pointers", "rendering_provider.taxonomy", "other_payers[].paid", "diagnoses",
+                 "subscriber.sex", "delay_reason", "onset_date", "initial_treatment_date", "referring_provider.npi",
+                 "service_facility.npi", "supervising_provider.npi", "other_payers[].noncovered",
+                 "other_payers[].remaining_patient_liability", "lines[].ndc", "lines[].ndc_unit",
+                 "lines[].ordering_provider.npi", "lines[].referring_provider.npi", "lines[].supervising_provider.npi"):
+        assert path in paths
     committed = (ROOT / "docs" / "fhir-mapping.md").read_text(encoding="utf-8")
     assert committed == fhir.mapping_markdown(), "regenerate: scrubber schema --fhir-mapping > docs/fhir-mapping.md"
     assert run_cli("schema", "--fhir-mapping").stdout == committed
+
+
+def test_mapping_rows_name_model_paths_and_take_their_x12_elements_from_the_element_map():
+    """No row restates an X12 element: its X12 column is the element map's label of its model paths."""
+    emap = element_map("837p")
+    known = model_paths()
+    for row in fhir.MAPPING:
+        assert row.paths and set(row.paths) <= known, row
+        for path in row.paths:
+            labels = [element.label for element in emap.for_path(path)]
+            assert not labels or ", ".join(labels) in row.x12, (path, row.x12)
+    assert next(row for row in fhir.MAPPING if row.paths == ("assignment",)).x12 == emap.for_path("assignment")[0].label
+
+
+def test_every_element_of_the_map_is_mapped_or_documented_as_not_carried():
+    mapped = {path for row in fhir.MAPPING for path in row.paths}
+    documented = set(fhir.NOT_CARRIED) | set(fhir.PARTLY_CARRIED)
+    assert documented <= model_paths()
+    assert not set(fhir.NOT_CARRIED) & mapped, "a path is either read or not carried"
+    missing = {element.path for element in element_map("837p").elements} - mapped - documented
+    assert not missing, f"say how FHIR carries these, or add them to NOT_CARRIED: {sorted(missing)}"
 
 
 def test_sopt_prefixes():
@@ -238,44 +354,59 @@ def test_sopt_prefixes():
 
 # --- the writer: what FHIR carries comes back -------------------------------------------------------
 
-# Fields the writer documents as not carried, and what they come back as.
-_LOSSY = {"implementation": None, "provider_signature": None, "payer_claim_number": None}
+def _provider(provider: dict | None) -> dict | None:
+    """A provider after FHIR: an NPI (NM108 XX or none) in the NPI system, read back with XX; another
+    qualifier's NM109 is not an NPI and is not read back."""
+    if provider is None:
+        return None
+    provider = dict(provider)
+    if provider.get("npi") is not None and provider.get("id_qualifier") not in (None, "XX"):
+        provider["npi"] = None
+    provider["id_qualifier"] = "XX" if provider.get("npi") is not None else None
+    return provider if any(value is not None for value in provider.values()) else None
 
 
 def fhir_projection(claim: Claim) -> dict:
-    """What a claim should look like after a trip through FHIR (see scrubber/writers/fhir.py)."""
-    data = comparable(claim)
-    data.update(_LOSSY)
-    data["payer"]["insurance_type"] = None
+    """What a claim should look like after a trip through FHIR: NOT_CARRIED dropped, and each
+    PARTLY_CARRIED loss applied as scrubber/readers/fhir.py documents it."""
+    assert set(fhir.PARTLY_CARRIED) <= model_paths()
+    data = without(comparable(claim), fhir.NOT_CARRIED)
     if data["benefits_assignment"] == "W":
         data["benefits_assignment"] = None
     if claim.accident_date is None or not claim.related_causes:
         data["related_causes"], data["accident_date"], data["accident_state"] = [], None, None
     else:
         data["related_causes"] = [next(c for c in ("AA", "EM", "OA") if c in claim.related_causes)]
-    if data["billing_provider"]:
-        data["billing_provider"]["taxonomy"] = None
     if data["patient"] is not None:
         data["patient"]["relationship"] = {"01": "01", "19": "19"}.get(data["patient"]["relationship"], "G8")
-        data["patient"]["member_id"] = None
+        data["patient"]["member_id"] = None  # no 837P element either (the subscriber's id is on the Coverage)
     # FHIR lists insurances in coordination-of-benefits order (Claim.insurance.sequence).
     order = "PSTABCDEFGH"
     data["other_payers"].sort(key=lambda other: order.index(other["sequence"]))
     payer_order = [other["payer_id"] for other in data["other_payers"]]
     for other in data["other_payers"]:
-        other.update(insurance_type=None, adjustments=[])
         if other["paid"] is None:
             other["adjudication_date"] = None
     for line in data["lines"]:
-        line.update(qualifier="HC", prior_auth=None)
-        if line["rendering_provider"] == data["rendering_provider"]:
-            line["rendering_provider"] = None  # the same careTeam member as the claim's: nothing line-specific
+        line["qualifier"] = "HC"
+        for role in ("rendering", "referring", "supervising"):  # the same careTeam member as the claim's
+            if line[f"{role}_provider"] == data[f"{role}_provider"]:
+                line[f"{role}_provider"] = None
+        for role in ("rendering", "referring", "supervising", "ordering"):
+            line[f"{role}_provider"] = _provider(line[f"{role}_provider"])
         line["unit_basis"] = "MJ" if line["unit_basis"] == "MJ" and line["units"] is not None else "UN"
+        if line["ndc"] is None:
+            line["ndc_quantity"] = line["ndc_unit"] = None
         line["adjudications"] = [
-            {"payer_id": a["payer_id"], "paid": a["paid"], "procedure": line["procedure"], "units": None,
-             "adjustments": [], "adjudication_date": None}
+            {**a, "procedure": line["procedure"]}
             for a in sorted(line["adjudications"], key=lambda a: payer_order.index(a["payer_id"]))
         ]
+    for role in ("billing_provider", "referring_provider", "rendering_provider", "supervising_provider"):
+        data[role] = _provider(data[role])
+    facility = _provider(data["service_facility"])
+    if facility is not None:
+        facility["taxonomy"] = None  # a Location has none (nor has 2310C)
+    data["service_facility"] = facility if facility is not None and facility["npi"] is not None else None
     if data["place_of_service"] is None:
         places = {line["place_of_service"] for line in data["lines"]}
         if len(places) == 1 and None not in places:
@@ -292,7 +423,7 @@ def test_written_bundles_are_valid_r4b_and_read_back(claim):
     get_fhir_model_class("Bundle").model_validate(bundle)
     (back,) = list(fhir.read(io.BytesIO(fhir_writer.dumps(bundle).encode()), "b.json"))
     assert isinstance(back, Claim), back
-    assert comparable(back) == fhir_projection(claim)
+    assert without(comparable(back), fhir.NOT_CARRIED) == fhir_projection(claim)
 
 
 def test_fixture_single_claim_file_is_one_claim():

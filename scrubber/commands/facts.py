@@ -12,8 +12,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scrubber.facts import describe
+    from scrubber.facts import describe, element_labels
 
     for spec in describe():
-        print(f"{spec.name:<42} {spec.type.__name__:<5} {spec.scope:<6} {spec.element:<20} {spec.description}")
+        elements = " / ".join(element_labels(spec))
+        print(f"{spec.name:<42} {spec.type.__name__:<5} {spec.scope:<6} {elements:<28} {spec.description}")
     return EXIT_CLEAN

@@ -58,4 +58,18 @@ def describe() -> Iterable[FactSpec]:
     return iter(FACTS.values())
 
 
-__all__ = ["FACTS", "PROVIDERS", "SECONDARY_SEQUENCES", "ClaimContext", "FactSpec", "cents", "claim_facts", "describe"]
+NOT_X12 = frozenset({"-", "(payer profile)"})  # facts that come from no element
+
+
+def element_labels(spec: FactSpec) -> list[str]:
+    """The X12 elements a fact comes from, as the element map labels them (``2300 CLM07``).
+
+    A fact's ``element`` lists references separated by `` / ``; each must name an element or segment of the
+    map (``tests/test_facts_elements.py`` holds every fact to that)."""
+    from scrubber.x12map import element_map
+
+    found = element_map("837p")
+    return [ref if ref in NOT_X12 else found.describe(ref) for ref in spec.element.split(" / ")]
+
+
+__all__ = ["FACTS", "PROVIDERS", "SECONDARY_SEQUENCES", "ClaimContext", "FactSpec", "cents", "claim_facts", "describe", "element_labels"]

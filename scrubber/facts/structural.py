@@ -20,7 +20,7 @@ SPECS = [
         "prior_payers_unbalanced",
         int,
         "prior payers for which CLM02 != AMT*D + their 2320 CAS + their 2430 CAS",
-        "CLM02 / 2320 AMT*D / CAS",
+        "CLM02 / 2320 AMT*D / 2320 CAS / 2430 CAS",
     ),
     _claim("unbalanced_prior_payer", str, "payer id of the first unbalanced prior payer", "2330B NM109"),
     _claim(
@@ -36,10 +36,10 @@ SPECS = [
     _claim("not_billable_diagnosis_count", int, "valid ICD-10-CM headers that are not billable (not leaves)", "HI"),
     _claim("first_not_billable_diagnosis", str, "the first non-billable ICD-10-CM code", "HI"),
     _claim("accident_date_after_service", bool, "the accident date (DTP*439) is after a line's date of service", "DTP*439 / DTP*472"),
-    _claim("invalid_npi_count", int, "NPIs (billing, rendering) failing the check digit", "NM109"),
-    _claim("first_invalid_npi", str, "the first NPI failing the check digit", "NM109"),
+    _claim("invalid_npi_count", int, "NPIs (billing, rendering) failing the check digit", "2010AA NM109 / 2310B NM109 / 2420A NM109"),
+    _claim("first_invalid_npi", str, "the first NPI failing the check digit", "2010AA NM109 / 2310B NM109 / 2420A NM109"),
     _line("line_pointer_past_last_diagnosis", bool, "a diagnosis pointer (SV107) beyond the last HI code", "SV107"),
-    _line("line_prior_adjudication_unbalanced", bool, "SV102 != SVD02 + 2430 CAS for a prior payer", "SV102 / SVD02 / CAS"),
+    _line("line_prior_adjudication_unbalanced", bool, "SV102 != SVD02 + 2430 CAS for a prior payer", "SV102 / SVD02 / 2430 CAS"),
 ]
 
 

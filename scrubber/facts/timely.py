@@ -9,8 +9,8 @@ from scrubber.facts.spec import claim_spec as _claim
 from scrubber.model import Claim, ServiceLine
 
 SPECS = [
-    _claim("payer_profile", str, "id of the payer profile that covers this claim", "SBR09 / NM109"),
-    _claim("filing_limit_days", int, "the payer profile's timely filing limit in days", "profile"),
+    _claim("payer_profile", str, "id of the payer profile that covers this claim", "2000B SBR09 / 2010BB NM109"),
+    _claim("filing_limit_days", int, "the payer profile's timely filing limit in days", "(payer profile)"),
     _claim("days_since_first_service", int, "days from the earliest line date of service to the batch date", "DTP*472 / BHT04"),
     _claim("days_left_to_file", int, "filing limit minus days since the earliest date of service", "DTP*472 / BHT04"),
     _claim(
@@ -25,7 +25,7 @@ SPECS = [
         "the same amount in dollars, for messages (e.g. '20.00')",
         "2320 CAS / 2430 CAS",
     ),
-    _claim("profile_requires_bh_prior_auth", bool, "the payer profile requires prior auth for behavioral health", "profile"),
+    _claim("profile_requires_bh_prior_auth", bool, "the payer profile requires prior auth for behavioral health", "(payer profile)"),
 ]
 
 

@@ -1,7 +1,24 @@
 """The CSV column mapping, shared by ``scrubber.readers.csv`` (which documents the format) and
-``scrubber.writers.csv``: the targets a mapping can fill (``TARGETS``), the mapping's schema
-(``CsvMapping``, ``ColumnSpec``, ``DiagnosisRows``), and loading one (``load_mapping``: a YAML file, a
-bundled mapping's name from this package, or a dict).
+``scrubber.writers.csv``: the targets a mapping can fill (``TARGETS``), what no target can fill
+(``NOT_CARRIED``, ``PARTLY_CARRIED``), the mapping's schema (``CsvMapping``, ``ColumnSpec``,
+``DiagnosisRows``), and loading one (``load_mapping``: a YAML file, a bundled mapping's name from this
+package, or a dict).
+
+Each target names the model path it fills (``line.procedure`` fills ``lines[].procedure``); the X12
+element shown for it comes from the 837P element map (``scrubber/x12map/837p.yaml``) by that path, so
+``scrubber schema --csv-targets`` and ``docs/csv-mapping.md`` cannot drift from the map.
+
+What a CSV export cannot carry (a flat file, one row per service line, claim columns repeated):
+
+- no target at all (``NOT_CARRIED``): the X12 version (``implementation``), the other payer's claim
+  adjustments (2320 CAS) and a prior payer's line units, adjustments and date (2430 SVD05, CAS, DTP*573);
+- in part (``PARTLY_CARRIED``): one other payer per claim, and one prior payer's paid amount per line;
+  diagnosis qualifiers (the first code is ABK, the others ABF: no ICD-9); NM108 is XX, implied by an
+  NPI column (the writer refuses another qualifier); a patient whose relationship is 18 (self) is the
+  subscriber.
+
+What one mapping carries is its targets' paths; ``not_carried(mapping)`` lists the model paths it
+leaves out (what the cross-format tests skip when they compare an export with the 837P it came from).
 
 It lives here, below both, so that the writer does not import the reader (tests/test_layers.py).
 """
@@ -16,80 +33,227 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from scrubber.x12map import element_map
+
 DEFAULT_MAPPING = "charge-export"
 _MAPPINGS_PACKAGE = "scrubber.mappings"
 
 
+# Model fields read from the X12 envelope, which the element map (the transaction's content) does not hold.
+_ENVELOPE = {"implementation": "GS08, ST03"}
+
+
+def x12_label(path: str) -> str:
+    """The X12 837P element(s) of a model path, from the element map: a field's elements as the map labels
+    them (``assignment``: ``2300 CLM07``), a record's loops (``other_payers[]``: ``2320, 2330B``).
+
+    Shared by the CSV targets and the FHIR mapping (``scrubber.readers.fhir``), so neither restates an
+    element name. ``ValueError`` for a path the map does not fill.
+    """
+    emap = element_map("837p")
+    rows = emap.for_path(path)
+    if rows:
+        return ", ".join(row.label for row in rows)
+    loops = [row.loop for row in emap.segments if row.record == path or row.record.startswith(path + ".")]
+    if loops:
+        return ", ".join(dict.fromkeys(loops))
+    if path in _ENVELOPE:
+        return _ENVELOPE[path]
+    raise ValueError(f"{path!r}: no element of the 837P element map fills it")
+
+
 @dataclass(frozen=True)
 class Target:
+    """A field a CSV column can fill: how the cell is read, the model path it fills, and notes."""
+
     kind: Literal["text", "decimal", "date", "int", "list", "ints", "codes"]
-    element: str  # the X12 element the field stands for
+    path: str  # the model path it fills: assignment, payer.filing_indicator, lines[].procedure
+    note: str = ""  # what a reader should know beyond the X12 element (a default, an implied value)
+    also: tuple[str, ...] = ()  # further model paths the column fills (an NPI column: NM108 = XX)
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.path, *self.also)
+
+    @property
+    def x12(self) -> str:
+        """The X12 element(s) of ``path``, from the element map."""
+        return x12_label(self.path)
+
+    @property
+    def element(self) -> str:
+        """The X12 element and the note, as ``scrubber schema --csv-targets`` shows them."""
+        return f"{self.x12} ({self.note})" if self.note else self.x12
+
+
+_NPI = "NM108 = XX is implied"
+
+
+def _provider(path: str) -> Target:
+    return Target("text", f"{path}.npi", _NPI, also=(f"{path}.id_qualifier",))
 
 
 def _targets() -> dict[str, Target]:
     t = Target
     targets = {
-        "total_charge": t("decimal", "2300 CLM02 (default: the sum of the line charges)"),
-        "batch_date": t("date", "BHT04 (the date the claim was created)"),
-        "place_of_service": t("text", "2300 CLM05-1"),
-        "frequency": t("text", "2300 CLM05-3"),
-        "provider_signature": t("text", "2300 CLM06"),
-        "assignment": t("text", "2300 CLM07"),
-        "benefits_assignment": t("text", "2300 CLM08"),
-        "release_of_information": t("text", "2300 CLM09"),
-        "related_causes": t("list", "2300 CLM11-1..3"),
-        "accident_state": t("text", "2300 CLM11-4"),
-        "accident_date": t("date", "2300 DTP*439"),
-        "prior_auth": t("text", "2300 REF*G1"),
-        "payer_claim_number": t("text", "2300 REF*F8"),
-        "diagnoses": t("codes", "2300 HI (first ABK, then ABF)"),
-        "billing_state": t("text", "2010AA N402"),
-        "billing_provider.npi": t("text", "2010AA NM109"),
-        "billing_provider.taxonomy": t("text", "2000A PRV03"),
-        "rendering_provider.npi": t("text", "2310B NM109"),
-        "rendering_provider.taxonomy": t("text", "2310B PRV03"),
-        "payer.sequence": t("text", "2000B SBR01"),
-        "payer.insurance_type": t("text", "2000B SBR05"),
-        "payer.filing_indicator": t("text", "2000B SBR09"),
-        "payer.payer_id": t("text", "2010BB NM109"),
-        "payer.name": t("text", "2010BB NM103"),
-        "subscriber.last_name": t("text", "2010BA NM103"),
-        "subscriber.first_name": t("text", "2010BA NM104"),
-        "subscriber.member_id": t("text", "2010BA NM109"),
-        "subscriber.state": t("text", "2010BA N402"),
-        "subscriber.birth_date": t("date", "2010BA DMG02"),
-        "patient.relationship": t("text", "2000C PAT01 (18 = self: no separate patient)"),
-        "patient.last_name": t("text", "2010CA NM103"),
-        "patient.first_name": t("text", "2010CA NM104"),
-        "patient.state": t("text", "2010CA N402"),
-        "patient.birth_date": t("date", "2010CA DMG02"),
-        "other_payer.sequence": t("text", "2320 SBR01"),
-        "other_payer.insurance_type": t("text", "2320 SBR05"),
-        "other_payer.filing_indicator": t("text", "2320 SBR09"),
-        "other_payer.payer_id": t("text", "2330B NM109"),
-        "other_payer.name": t("text", "2330B NM103"),
-        "other_payer.paid": t("decimal", "2320 AMT*D"),
-        "other_payer.adjudication_date": t("date", "2330B DTP*573"),
-        "line.number": t("int", "2400 LX01 (default: the row's place in its claim)"),
-        "line.procedure": t("text", "2400 SV101-2"),
-        "line.qualifier": t("text", "2400 SV101-1"),
-        "line.modifiers": t("list", "2400 SV101-3..6"),
-        "line.charge": t("decimal", "2400 SV102"),
-        "line.unit_basis": t("text", "2400 SV103"),
-        "line.units": t("decimal", "2400 SV104"),
-        "line.place_of_service": t("text", "2400 SV105"),
-        "line.diagnosis_pointers": t("ints", "2400 SV107"),
-        "line.diagnosis_codes": t("codes", "2400 SV107 (as codes, added to 2300 HI)"),
-        "line.service_date": t("date", "2400 DTP*472"),
-        "line.prior_auth": t("text", "2400 REF*G1"),
-        "line.rendering_provider.npi": t("text", "2420A NM109"),
-        "line.rendering_provider.taxonomy": t("text", "2420A PRV03"),
-        "line.prior_payer_paid": t("decimal", "2430 SVD02 (of the other payer)"),
+        "total_charge": t("decimal", "total_charge", "default: the sum of the line charges"),
+        "batch_date": t("date", "batch_date", "the date the claim was created"),
+        "place_of_service": t("text", "place_of_service"),
+        "frequency": t("text", "frequency"),
+        "provider_signature": t("text", "provider_signature"),
+        "assignment": t("text", "assignment"),
+        "benefits_assignment": t("text", "benefits_assignment"),
+        "release_of_information": t("text", "release_of_information"),
+        "related_causes": t("list", "related_causes"),
+        "accident_state": t("text", "accident_state"),
+        "delay_reason": t("text", "delay_reason"),
+        "accident_date": t("date", "accident_date"),
+        "onset_date": t("date", "onset_date"),
+        "initial_treatment_date": t("date", "initial_treatment_date"),
+        "prior_auth": t("text", "prior_auth"),
+        "payer_claim_number": t("text", "payer_claim_number"),
+        "diagnoses": t("codes", "diagnoses", "first ABK, then ABF"),
+        "billing_state": t("text", "billing_state"),
+        "billing_provider.npi": _provider("billing_provider"),
+        "billing_provider.taxonomy": t("text", "billing_provider.taxonomy"),
+        "referring_provider.npi": _provider("referring_provider"),
+        "rendering_provider.npi": _provider("rendering_provider"),
+        "rendering_provider.taxonomy": t("text", "rendering_provider.taxonomy"),
+        "service_facility.npi": _provider("service_facility"),
+        "supervising_provider.npi": _provider("supervising_provider"),
+        "payer.sequence": t("text", "payer.sequence"),
+        "payer.insurance_type": t("text", "payer.insurance_type"),
+        "payer.filing_indicator": t("text", "payer.filing_indicator"),
+        "payer.payer_id": t("text", "payer.payer_id"),
+        "payer.name": t("text", "payer.name"),
+        "subscriber.last_name": t("text", "subscriber.last_name"),
+        "subscriber.first_name": t("text", "subscriber.first_name"),
+        "subscriber.member_id": t("text", "subscriber.member_id"),
+        "subscriber.state": t("text", "subscriber.state"),
+        "subscriber.birth_date": t("date", "subscriber.birth_date"),
+        "subscriber.sex": t("text", "subscriber.sex"),
+        "patient.relationship": t("text", "patient.relationship", "18 = self: no separate patient"),
+        "patient.last_name": t("text", "patient.last_name"),
+        "patient.first_name": t("text", "patient.first_name"),
+        "patient.state": t("text", "patient.state"),
+        "patient.birth_date": t("date", "patient.birth_date"),
+        "patient.sex": t("text", "patient.sex"),
+        "other_payer.sequence": t("text", "other_payers[].sequence"),
+        "other_payer.insurance_type": t("text", "other_payers[].insurance_type"),
+        "other_payer.filing_indicator": t("text", "other_payers[].filing_indicator"),
+        "other_payer.payer_id": t("text", "other_payers[].payer_id"),
+        "other_payer.name": t("text", "other_payers[].name"),
+        "other_payer.paid": t("decimal", "other_payers[].paid"),
+        "other_payer.noncovered": t("decimal", "other_payers[].noncovered"),
+        "other_payer.remaining_patient_liability": t("decimal", "other_payers[].remaining_patient_liability"),
+        "other_payer.adjudication_date": t("date", "other_payers[].adjudication_date"),
+        "line.number": t("int", "lines[].number", "default: the row's place in its claim"),
+        "line.procedure": t("text", "lines[].procedure"),
+        "line.qualifier": t("text", "lines[].qualifier"),
+        "line.modifiers": t("list", "lines[].modifiers"),
+        "line.charge": t("decimal", "lines[].charge"),
+        "line.unit_basis": t("text", "lines[].unit_basis"),
+        "line.units": t("decimal", "lines[].units"),
+        "line.place_of_service": t("text", "lines[].place_of_service"),
+        "line.diagnosis_pointers": t("ints", "lines[].diagnosis_pointers"),
+        "line.diagnosis_codes": t(
+            "codes", "lines[].diagnosis_pointers", "as codes, added to the claim's diagnoses", also=("diagnoses",)
+        ),
+        "line.service_date": t("date", "lines[].service_date"),
+        "line.prior_auth": t("text", "lines[].prior_auth"),
+        "line.ndc": t("text", "lines[].ndc"),
+        "line.ndc_quantity": t("decimal", "lines[].ndc_quantity"),
+        "line.ndc_unit": t("text", "lines[].ndc_unit"),
+        "line.rendering_provider.npi": _provider("lines[].rendering_provider"),
+        "line.rendering_provider.taxonomy": t("text", "lines[].rendering_provider.taxonomy"),
+        "line.supervising_provider.npi": _provider("lines[].supervising_provider"),
+        "line.ordering_provider.npi": _provider("lines[].ordering_provider"),
+        "line.referring_provider.npi": _provider("lines[].referring_provider"),
+        "line.prior_payer_paid": t(
+            "decimal",
+            "lines[].adjudications[].paid",
+            "of the other payer",
+            also=("lines[].adjudications[].payer_id", "lines[].adjudications[].procedure"),
+        ),
     }
+    for target in targets.values():
+        if not element_map("837p").for_path(target.path):
+            raise ValueError(f"CSV target path {target.path!r} is no field of the 837P element map")
     return targets
 
 
 TARGETS: dict[str, Target] = _targets()
+
+# Model paths no target fills, with why (the X12 element each stands for: x12_label(path)).
+NOT_CARRIED: dict[str, str] = {
+    "implementation": "the X12 implementation guide version of the transaction: an export has none",
+    "other_payers[].adjustments": "a CAS group holds any number of reason/amount triples: no flat column",
+    "lines[].adjudications[].units": "a line carries one prior payment (line.prior_payer_paid), nothing else of 2430",
+    "lines[].adjudications[].adjustments": "a CAS group holds any number of reason/amount triples: no flat column",
+    "lines[].adjudications[].adjudication_date": "a line carries one prior payment (line.prior_payer_paid), nothing else of 2430",
+}
+
+# Model paths a target fills only in part, with what is lost.
+PARTLY_CARRIED: dict[str, str] = {
+    "other_payers[]": "one other payer per claim (the writer refuses a claim with more)",
+    "lines[].adjudications[]": "one per line: the other payer's paid amount (payer id and procedure are the other payer's and the line's)",
+    "diagnoses": "the qualifier is ABK for the first code and ABF for the others: ICD-9 (BK/BF) cannot be said",
+    "patient": "a patient whose relationship is 18 (self), or not given, is the subscriber",
+    **{
+        f"{path}.id_qualifier": "XX, implied by an NPI column: the writer refuses another qualifier"
+        for path in (
+            "billing_provider",
+            "referring_provider",
+            "rendering_provider",
+            "service_facility",
+            "supervising_provider",
+            "lines[].rendering_provider",
+            "lines[].supervising_provider",
+            "lines[].ordering_provider",
+            "lines[].referring_provider",
+        )
+    },
+}
+
+
+def not_carried(mapping: "CsvMapping") -> frozenset[str]:
+    """The model paths ``mapping`` does not carry: ``NOT_CARRIED`` and the paths of the targets it does
+    not map (a path some mapped target fills is carried; ``diagnosis_rows`` fill ``diagnoses``)."""
+    carried = {path for name in mapping.fields for path in TARGETS[name].paths}
+    if mapping.diagnosis_rows is not None:
+        carried.add("diagnoses")
+    unmapped = {path for target in TARGETS.values() for path in target.paths} - carried
+    return frozenset(NOT_CARRIED) | unmapped
+
+
+def targets_markdown() -> str:
+    """``docs/csv-mapping.md``: the targets, what they fill, and what CSV cannot carry."""
+    lines = [
+        "# CSV column mapping targets -> claim model -> X12 837P",
+        "",
+        "Generated from `TARGETS`, `NOT_CARRIED` and `PARTLY_CARRIED` in `scrubber/mappings/csv_columns.py`",
+        "by `scrubber schema --csv-mapping`; do not edit by hand (a test compares this file with the code).",
+        "The X12 column comes from the element map (`scrubber/x12map/837p.yaml`) by model path.",
+        "A mapping (`scrubber/readers/csv.py` documents the format) names a column for each target it fills;",
+        "claim-level targets repeat on every row of a claim, `line.` targets are read per row (service line).",
+        f"The mapping's `claim_id` column, which groups rows into claims, fills `claim_id` ({x12_label('claim_id')}).",
+        "",
+        "| target | kind | model field | X12 837P | note |",
+        "|---|---|---|---|---|",
+    ]
+    for name, target in TARGETS.items():
+        cells = (name, target.kind, ", ".join(target.paths), target.x12, target.note)
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lines += ["", "## Not carried by CSV", "", "| model field | X12 837P | why |", "|---|---|---|"]
+    lines += [f"| {path} | {x12_label(path)} | {why} |" for path, why in NOT_CARRIED.items()]
+    lines += ["", "## Carried in part", "", "| model field | X12 837P | what is lost |", "|---|---|---|"]
+    lines += [f"| {path} | {x12_label(path)} | {why} |" for path, why in PARTLY_CARRIED.items()]
+    lines += [
+        "",
+        "A mapping carries only the targets it maps: `scrubber/mappings/openemr.yaml` says what an OpenEMR",
+        "billing export lacks.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 class MappingError(ValueError):
@@ -238,6 +402,8 @@ def _is_validator_tag(text: str) -> bool:
 
 __all__ = [
     "DEFAULT_MAPPING",
+    "NOT_CARRIED",
+    "PARTLY_CARRIED",
     "TARGETS",
     "ColumnSpec",
     "CsvMapping",
@@ -246,4 +412,7 @@ __all__ = [
     "Target",
     "bundled_mappings",
     "load_mapping",
+    "not_carried",
+    "targets_markdown",
+    "x12_label",
 ]

@@ -1,7 +1,7 @@
 """FHIR code systems and code tables, shared by ``scrubber.readers.fhir`` and ``scrubber.writers.fhir``:
 the code-system URIs a FHIR Claim's codings name, and how FHIR codes become X12 ones (Source of Payment
 Typology -> SBR09 claim filing indicator, insurance order -> SBR01, accident type -> CLM11, patient
-relationship -> PAT01).
+relationship -> PAT01, gender -> DMG03, careTeam role -> the provider loop, UCUM drug units -> CTP05-1).
 
 It lives here, below both, so that the writer does not import the reader (tests/test_layers.py).
 """
@@ -15,6 +15,15 @@ X12_FILING_INDICATOR = "https://codesystem.x12.org/005010/1032"
 X12_ASSIGNMENT = "https://codesystem.x12.org/005010/1359"  # CLM07 provider accept assignment
 X12_FREQUENCY = "https://codesystem.x12.org/005010/1325"  # CLM05-3 claim frequency type
 X12_RELEASE = "https://codesystem.x12.org/005010/1363"  # CLM09 release of information
+X12_DELAY_REASON = "https://codesystem.x12.org/005010/1514"  # CLM20 delay reason
+X12_DATE_QUALIFIER = "https://codesystem.x12.org/005010/374"  # DTP01: 431 onset, 454 initial treatment
+X12_ENTITY = "https://codesystem.x12.org/005010/98"  # NM101: DN referring, DQ supervising, DK ordering
+X12_UNIT = "https://codesystem.x12.org/005010/355"  # CTP05-1 unit of a drug quantity: F2, GR, ME, ML, UN
+CLAIM_INFORMATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/claiminformationcategory"
+CLAIM_CARE_TEAM_ROLE = "http://terminology.hl7.org/CodeSystem/claimcareteamrole"
+C4BB_CARE_TEAM_ROLE = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBClaimCareTeamRole"  # CARIN Blue Button
+C4BB_ADJUDICATION = "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudication"
+NDC = "http://hl7.org/fhir/sid/ndc"
 CMS_PLACE_OF_SERVICE = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 ICD10_CM = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 ICD9_CM = ("http://hl7.org/fhir/sid/icd-9-cm",)
@@ -29,6 +38,20 @@ PAYER_ORDER = "PSTABCDEFGH"  # SBR01 by position among the claim's insurances
 RELATED_CAUSES = {"MVA": "AA", "WPA": "EM"}  # v3-ActCode incident -> CLM11; any other type is OA
 RELATIONSHIPS = {"spouse": "01", "child": "19"}  # subscriber-relationship -> PAT01; other -> G8
 RENDERING_ROLES = frozenset({"primary", "performing", "rendering"})
+# careTeam.role codes (any system) -> the provider the member is: claimcareteamrole, CARIN Blue Button,
+# and X12 entity identifier codes (NM101, in X12_ENTITY). "other" and unknown codes name no role.
+CARE_TEAM_ROLES: dict[str, str] = {
+    **{code: "rendering" for code in RENDERING_ROLES},
+    "referring": "referring",
+    "supervisor": "supervising",
+    "supervising": "supervising",
+    "ordering": "ordering",
+}
+X12_ENTITY_ROLES: dict[str, str] = {"82": "rendering", "DN": "referring", "DQ": "supervising", "DK": "ordering"}
+GENDERS: dict[str, str] = {"female": "F", "male": "M", "unknown": "U"}  # AdministrativeGender -> DMG03; other: none
+UCUM_DRUG_UNITS: dict[str, str] = {"[iU]": "F2", "[IU]": "F2", "g": "GR", "mg": "ME", "mL": "ML"}  # -> CTP05-1
+# C4BB adjudication categories of ClaimResponse.total -> the 2320 AMT amount they are.
+TOTAL_CATEGORIES: dict[str, str] = {"noncovered": "noncovered", "memberliability": "remaining_patient_liability"}
 
 # Source of Payment Typology -> claim filing indicator (SBR09), longest code prefix first. Professional
 # claims to traditional Medicare go to Part B (MB); Medicare managed care is Medicare Advantage (16).
@@ -70,11 +93,18 @@ def filing_indicator_from_sopt(code: str) -> str | None:
 
 __all__ = [
     "ACT_CODE",
+    "C4BB_ADJUDICATION",
+    "C4BB_CARE_TEAM_ROLE",
+    "CARE_TEAM_ROLES",
+    "CLAIM_CARE_TEAM_ROLE",
+    "CLAIM_INFORMATION_CATEGORY",
     "CMS_PLACE_OF_SERVICE",
     "CPT",
+    "GENDERS",
     "HCPCS",
     "ICD9_CM",
     "ICD10_CM",
+    "NDC",
     "NPI",
     "NUCC_TAXONOMY",
     "PAYER_ORDER",
@@ -83,10 +113,17 @@ __all__ = [
     "RENDERING_ROLES",
     "SOPT",
     "SOPT_FILING_INDICATORS",
+    "TOTAL_CATEGORIES",
     "UCUM",
+    "UCUM_DRUG_UNITS",
     "X12_ASSIGNMENT",
+    "X12_DATE_QUALIFIER",
+    "X12_DELAY_REASON",
+    "X12_ENTITY",
+    "X12_ENTITY_ROLES",
     "X12_FILING_INDICATOR",
     "X12_FREQUENCY",
     "X12_RELEASE",
+    "X12_UNIT",
     "filing_indicator_from_sopt",
 ]

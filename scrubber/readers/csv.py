@@ -14,14 +14,24 @@ A YAML column mapping says which export column fills which model field (``scrubb
       line.procedure: CPT
       line.charge: Charge
 
-Targets (``TARGETS``, in ``scrubber/mappings/csv_columns.py`` with the mapping's schema) are claim
-fields (``assignment``), fields of the payer, subscriber, patient, billing and rendering providers
-(``payer.filing_indicator``), one other payer (``other_payer.paid``), and service-line fields
-(``line.charge``). Claim-level columns are repeated on every row of a claim;
+Targets (``TARGETS``, in ``scrubber/mappings/csv_columns.py`` with the mapping's schema; listed with
+their model paths and X12 elements by ``scrubber schema --csv-targets`` and in ``docs/csv-mapping.md``)
+are claim fields (``assignment``, ``delay_reason``, ``onset_date``), fields of the payer, subscriber,
+patient and of the billing, rendering, referring, supervising and service-facility providers
+(``payer.filing_indicator``, ``patient.sex``, ``referring_provider.npi``), one other payer
+(``other_payer.paid``, ``other_payer.noncovered``), and service-line fields (``line.charge``,
+``line.ndc``, ``line.ordering_provider.npi``). Claim-level columns are repeated on every row of a claim;
 an empty cell says nothing, and two rows of one claim that disagree make it unreadable.
 ``line.diagnosis_codes`` (codes instead of pointers, as OpenEMR's ``justify``) adds the codes to the
 claim's diagnoses in the order first seen and points the line at them; ``diagnosis_rows`` reads rows
-that hold one diagnosis each (OpenEMR's ICD10 billing rows) instead of a service line.
+that hold one diagnosis each (OpenEMR's ICD10 billing rows) instead of a service line. An NPI column
+(``*.npi``) implies the NM108 qualifier ``XX``.
+
+What CSV cannot carry (``NOT_CARRIED`` and ``PARTLY_CARRIED`` in ``csv_columns``): the X12 version,
+claim and line CAS adjustments of prior payers, a prior payer's line units and date; more than one
+other payer, more than one prior payment per line; ICD-9 diagnosis qualifiers (codes are ABK, then
+ABF); an NM108 qualifier other than XX. A mapping carries only the targets it maps
+(``csv_columns.not_carried(mapping)``).
 
 Grouping: with ``contiguous`` (the default) the rows of one claim must follow each other, and the file
 streams claim by claim in constant memory. A claim id that comes back after other claims is reported as
@@ -443,6 +453,12 @@ def _assemble(
     data["lines"] = model_lines
     if other is not None:
         data["other_payers"] = [other]
+    for provider in _PROVIDERS:  # an NPI column says the identifier is an NPI: NM108 XX
+        if provider.startswith("lines[]."):
+            for line in model_lines:
+                _imply_npi_qualifier(line.get(provider[len("lines[].") :]))
+        else:
+            _imply_npi_qualifier(data.get(provider))
     patient = data.get("patient")
     if patient is not None and patient.get("relationship") in (None, "18"):
         # Patient is the subscriber (PAT01 18 / no relationship): one person, 2010BA.
@@ -454,6 +470,15 @@ def _assemble(
     if "total_charge" not in data:
         data["total_charge"] = sum((line.get("charge", Decimal(0)) for line in model_lines), Decimal(0))
     return data
+
+
+# Provider records an NPI target fills (``billing_provider``, ``lines[].ordering_provider``).
+_PROVIDERS = tuple(target.path[: -len(".npi")] for target in TARGETS.values() if target.path.endswith(".npi"))
+
+
+def _imply_npi_qualifier(provider: dict[str, Any] | None) -> None:
+    if provider is not None and provider.get("npi") is not None:
+        provider.setdefault("id_qualifier", "XX")
 
 
 # --- cells ---------------------------------------------------------------------------------------

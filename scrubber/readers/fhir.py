@@ -10,7 +10,16 @@ is a warning; the claim is still read with what it has.
 
 How each model field is filled is declared next to the code that fills it (``@_maps``): the rows make
 ``MAPPING``, which both orders the conversion steps and renders ``docs/fhir-mapping.md``
-(``scrubber schema --fhir-mapping``), so the table cannot drift from the code.
+(``scrubber schema --fhir-mapping``), so the table cannot drift from the code. Each row names the model
+paths it fills (``assignment``, ``lines[].procedure``); the X12 element shown for it comes from the 837P
+element map by those paths. What FHIR cannot carry is ``NOT_CARRIED`` (no place in an R4 Claim, or not
+read) and ``PARTLY_CARRIED`` (carried with a loss), both keyed by model path and rendered in the same doc.
+
+Providers: an identifier in the NPI system (``http://hl7.org/fhir/sid/us-npi``) is the NPI and implies
+the NM108 qualifier ``XX``. ``Claim.careTeam`` members are told apart by role (claimcareteamrole, CARIN
+Blue Button or X12 NM101 codes): a referring or supervising member that no item references is the
+claim's (2310A, 2310D), one an item references is that line's (2420F, 2420D), as is an ordering member
+(2420E; one no item references orders every line).
 
 Bad input never raises: a Claim that fails FHIR validation, or that cannot become a model claim (no
 item, an item without a code, a diagnosisSequence that points nowhere), is a ``ParseIssue`` with
@@ -29,26 +38,39 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from pydantic import ValidationError
 
+from scrubber.mappings.csv_columns import x12_label  # model path -> X12 element, from the element map
 from scrubber.mappings.fhir_codes import (  # code systems and code tables, shared with scrubber.writers.fhir
     ACT_CODE,
+    C4BB_ADJUDICATION,
+    C4BB_CARE_TEAM_ROLE,
+    CARE_TEAM_ROLES,
+    CLAIM_CARE_TEAM_ROLE,
     CMS_PLACE_OF_SERVICE,
     CPT,
+    GENDERS,
     HCPCS,
     ICD9_CM,
     ICD10_CM,
+    NDC,
     NPI,
     NUCC_TAXONOMY,
     PAYER_ORDER,
     RELATED_CAUSES,
     RELATIONSHIPS,
-    RENDERING_ROLES,
     SOPT,
     SOPT_FILING_INDICATORS,
+    TOTAL_CATEGORIES,
     UCUM,
+    UCUM_DRUG_UNITS,
     X12_ASSIGNMENT,
+    X12_DATE_QUALIFIER,
+    X12_DELAY_REASON,
+    X12_ENTITY,
+    X12_ENTITY_ROLES,
     X12_FILING_INDICATOR,
     X12_FREQUENCY,
     X12_RELEASE,
+    X12_UNIT,
     filing_indicator_from_sopt,
 )
 from scrubber.model import Claim, ParseIssue
@@ -59,20 +81,34 @@ from scrubber.readers.common import read_opened, summarize, validation_problems
 
 @dataclass(frozen=True)
 class MappingRow:
-    fhir: str  # FHIR path (R4)
-    field: str  # model field
-    x12: str  # X12 837P element
+    fhir: str  # FHIR path (R4) and how it is read
+    paths: tuple[str, ...]  # the model paths it fills: assignment, payer.sequence, lines[].procedure
+    note: str = ""  # the value it gives, when that is part of the mapping: related_causes (AA)
+
+    @property
+    def field(self) -> str:
+        """The model fields, as the table shows them."""
+        return ", ".join(self.paths) + (f" ({self.note})" if self.note else "")
+
+    @property
+    def x12(self) -> str:
+        """The X12 837P elements of ``paths``, from the element map."""
+        return ", ".join(x12_label(path) for path in self.paths)
 
 
 MAPPING: list[MappingRow] = []
 _STEPS: list[Callable[["_Context"], None]] = []
 
 
-def _maps(*rows: tuple[str, str, str]) -> Callable[[Callable[["_Context"], None]], Callable[["_Context"], None]]:
-    """Register a conversion step and the table rows it implements (steps run in this order)."""
+def _maps(*rows: tuple[str, str | tuple[str, ...]] | tuple[str, str | tuple[str, ...], str]) -> Callable[
+    [Callable[["_Context"], None]], Callable[["_Context"], None]
+]:
+    """Register a conversion step and the table rows it implements (steps run in this order): each row is
+    (FHIR path, model path or paths, note)."""
 
     def register(step: Callable[["_Context"], None]) -> Callable[["_Context"], None]:
-        MAPPING.extend(MappingRow(*row) for row in rows)
+        for fhir, paths, *note in rows:
+            MAPPING.append(MappingRow(fhir, (paths,) if isinstance(paths, str) else tuple(paths), *note))
         _STEPS.append(step)
         return step
 
@@ -319,7 +355,8 @@ class _Context:
         self.coverages: list[tuple[Any, Any]] = []  # (insurance entry, Coverage or None), by sequence
         self.focal: int = 0
         self.line_adjudications: dict[int, list[dict[str, Any]]] = {}
-        self.care_team: dict[int, dict[str, Any]] = {}
+        self.care_team: dict[int, tuple[str | None, dict[str, Any]]] = {}  # sequence -> (role, provider)
+        self.claim_ordering: dict[str, Any] | None = None  # an ordering member no item references
         self.rendering_sequence: int | None = None
         self.diagnosis_positions: dict[int, int] = {}
         self.unresolved: dict[str, str | None] = {}  # reference -> why it was not used (None: not found)
@@ -392,10 +429,27 @@ def _person(resource: Any) -> dict[str, Any]:
         person["last_name"] = name.family or None
         person["first_name"] = (name.given or [None])[0]
     person["birth_date"] = _as_date(getattr(resource, "birthDate", None))
+    person["sex"] = GENDERS.get(getattr(resource, "gender", None) or "")
     state = _state(resource)
     if state:
         person["state"] = state
     return {key: value for key, value in person.items() if value is not None}
+
+
+def _npi(resource: Any, reference: Any = None) -> dict[str, Any]:
+    """``{npi, id_qualifier: XX}`` from a resource's NPI identifier, else the reference's; ``{}`` without one."""
+    npi = (_identifier(resource, NPI) if resource is not None else None) or _reference_identifier(reference, NPI)
+    return {"npi": npi, "id_qualifier": "XX"} if npi else {}
+
+
+def _role(member: Any) -> str | None:
+    """rendering, referring, supervising, ordering, or None (other, or no role) for a careTeam member."""
+    for coding in _codings(member.role):
+        if coding.system == X12_ENTITY and coding.code in X12_ENTITY_ROLES:
+            return X12_ENTITY_ROLES[coding.code]
+        if coding.code in CARE_TEAM_ROLES:
+            return CARE_TEAM_ROLES[coding.code]
+    return None
 
 
 def _filing_indicator(coverage: Any) -> str | None:
@@ -442,8 +496,8 @@ def _money(money: Any) -> Decimal | None:
 
 
 @_maps(
-    ("Claim.identifier[0].value, else Claim.id", "claim_id", "2300 CLM01"),
-    ("Claim.created", "batch_date", "BHT04"),
+    ("Claim.identifier[0].value, else Claim.id", "claim_id"),
+    ("Claim.created", "batch_date"),
 )
 def _identity(context: _Context) -> None:
     claim = context.claim
@@ -455,33 +509,34 @@ def _identity(context: _Context) -> None:
 
 
 @_maps(
-    ("Claim.insurance with focal = true", "payer", "2000B SBR, 2010BB"),
+    ("Claim.insurance with focal = true", "payer"),
     (
         "Claim.insurance.sequence (the coordination-of-benefits order: 1 P, 2 S, 3 T, 4-11 A-H)",
-        "payer.sequence, other_payers[].sequence",
-        "2000B SBR01, 2320 SBR01",
+        ("payer.sequence", "other_payers[].sequence"),
     ),
     (
         f"Coverage.type: X12 claim filing indicator ({X12_FILING_INDICATOR}), else Source of Payment "
         f"Typology ({SOPT}; e.g. 1/12x Medicare -> MB, 11x -> 16, 2 -> MC, 5 -> CI, 6 -> BL, 96 auto -> AM)",
-        "payer.filing_indicator, other_payers[].filing_indicator",
-        "2000B SBR09, 2320 SBR09",
+        ("payer.filing_indicator", "other_payers[].filing_indicator"),
     ),
     (
         "Coverage.payor[0] -> Organization.identifier[0].value (else the reference's identifier); "
         "Claim.insurer for the focal payer when its Coverage has no payor",
-        "payer.payer_id, other_payers[].payer_id",
-        "2010BB NM109, 2330B NM109",
+        ("payer.payer_id", "other_payers[].payer_id"),
     ),
-    ("Organization.name (else the reference's display)", "payer.name, other_payers[].name", "2010BB NM103, 2330B NM103"),
-    ("Claim.insurance.preAuthRef[0] of the focal insurance", "prior_auth", "2300 REF*G1"),
-    ("Claim.insurance with focal = false", "other_payers[]", "2320, 2330B"),
-    ("Claim.insurance.claimResponse -> ClaimResponse.payment.amount", "other_payers[].paid", "2320 AMT*D"),
-    ("ClaimResponse.payment.date", "other_payers[].adjudication_date", "2330B DTP*573"),
+    ("Organization.name (else the reference's display)", ("payer.name", "other_payers[].name")),
+    ("Claim.insurance.preAuthRef[0] of the focal insurance", "prior_auth"),
+    ("Claim.insurance with focal = false, in sequence order", "other_payers[]"),
+    ("Claim.insurance.claimResponse -> ClaimResponse.payment.amount", "other_payers[].paid"),
+    ("ClaimResponse.payment.date", "other_payers[].adjudication_date"),
+    (
+        f"ClaimResponse.total.amount with category noncovered ({C4BB_ADJUDICATION})",
+        "other_payers[].noncovered",
+    ),
+    ("ClaimResponse.total.amount with category memberliability", "other_payers[].remaining_patient_liability"),
     (
         "ClaimResponse.item[itemSequence].adjudication (category benefit).amount",
-        "lines[].adjudications[].paid",
-        "2430 SVD02",
+        ("lines[].adjudications[].paid", "lines[].adjudications[].payer_id"),
     ),
 )
 def _insurance(context: _Context) -> None:
@@ -513,6 +568,10 @@ def _insurance(context: _Context) -> None:
             if payment is not None:
                 other["paid"] = _money(payment.amount)
                 other["adjudication_date"] = _as_date(payment.date)
+            for total in response.total or []:
+                field = next((TOTAL_CATEGORIES[c.code] for c in _codings(total.category) if c.code in TOTAL_CATEGORIES), None)
+                if field is not None and field not in other:
+                    other[field] = _money(total.amount)
             for item in response.item or []:
                 for adjudication in item.adjudication or []:
                     if _code(adjudication.category) == "benefit" and adjudication.amount is not None:
@@ -524,18 +583,16 @@ def _insurance(context: _Context) -> None:
 
 
 @_maps(
-    ("Coverage.subscriberId of the focal insurance", "subscriber.member_id", "2010BA NM109"),
+    ("Coverage.subscriberId of the focal insurance", "subscriber.member_id"),
     (
-        "Coverage.subscriber -> Patient/RelatedPerson name, birthDate, address.state "
-        "(Claim.patient when Coverage.relationship is self or absent)",
-        "subscriber.last_name, first_name, birth_date, state",
-        "2010BA NM103, NM104, DMG02, N402",
+        "Coverage.subscriber -> Patient/RelatedPerson name, birthDate, gender (female F, male M, unknown U), "
+        "address.state (Claim.patient when Coverage.relationship is self or absent)",
+        ("subscriber.last_name", "subscriber.first_name", "subscriber.birth_date", "subscriber.sex", "subscriber.state"),
     ),
-    ("Coverage.relationship (spouse 01, child 19, any other G8) when not self", "patient.relationship", "2000C PAT01"),
+    ("Coverage.relationship (spouse 01, child 19, any other G8) when not self", "patient.relationship"),
     (
-        "Claim.patient -> Patient name, birthDate, address.state, when the patient is not the subscriber",
-        "patient.last_name, first_name, birth_date, state",
-        "2010CA NM103, NM104, DMG02, N402",
+        "Claim.patient -> Patient name, birthDate, gender, address.state, when the patient is not the subscriber",
+        ("patient.last_name", "patient.first_name", "patient.birth_date", "patient.sex", "patient.state"),
     ),
 )
 def _people(context: _Context) -> None:
@@ -556,61 +613,87 @@ def _people(context: _Context) -> None:
 
 
 @_maps(
-    (f"Claim.provider -> Organization/Practitioner.identifier ({NPI}), else the reference's identifier", "billing_provider.npi", "2010AA NM109"),
-    ("Claim.provider -> .address.state", "billing_state", "2010AA N402"),
+    (
+        f"Claim.provider -> Organization/Practitioner.identifier ({NPI}: qualifier XX), else the reference's identifier",
+        ("billing_provider.npi", "billing_provider.id_qualifier"),
+    ),
+    ("Claim.provider -> .address.state", "billing_state"),
+    (
+        f"Claim.facility -> Location.identifier ({NPI}: qualifier XX), else the reference's identifier",
+        ("service_facility.npi", "service_facility.id_qualifier"),
+    ),
 )
 def _billing(context: _Context) -> None:
     reference = context.claim.provider
     provider = context.resolve(reference)
-    npi = (_identifier(provider, NPI) if provider is not None else None) or _reference_identifier(reference, NPI)
-    if npi:
-        context.data["billing_provider"] = {"npi": npi}
+    billing = _npi(provider, reference)
+    if billing:
+        context.data["billing_provider"] = billing
     state = _state(provider) if provider is not None else None
     if state:
         context.data["billing_state"] = state
+    facility_reference = context.claim.facility
+    if facility_reference is not None:
+        facility = _npi(context.resolve(facility_reference, "Location"), facility_reference)
+        if facility:
+            context.data["service_facility"] = facility
 
 
 @_maps(
     (
         f"Claim.careTeam with role primary/performing/rendering (else the only member, if it has no role) -> "
-        f"Practitioner.identifier ({NPI})",
-        "rendering_provider.npi",
-        "2310B NM109",
+        f"Practitioner.identifier ({NPI}: qualifier XX)",
+        ("rendering_provider.npi", "rendering_provider.id_qualifier"),
     ),
-    (f"Claim.careTeam.qualification ({NUCC_TAXONOMY}), else Practitioner.qualification", "rendering_provider.taxonomy", "2310B PRV03"),
+    (f"Claim.careTeam.qualification ({NUCC_TAXONOMY}), else Practitioner.qualification", "rendering_provider.taxonomy"),
+    (
+        f"Claim.careTeam with role referring ({C4BB_CARE_TEAM_ROLE}, or DN in {X12_ENTITY}) that no item "
+        "references -> Practitioner.identifier",
+        ("referring_provider.npi", "referring_provider.id_qualifier"),
+    ),
+    (
+        f"Claim.careTeam with role supervisor ({CLAIM_CARE_TEAM_ROLE}; or supervising, or DQ) that no item references",
+        ("supervising_provider.npi", "supervising_provider.id_qualifier"),
+    ),
 )
 def _care_team(context: _Context) -> None:
     members = context.claim.careTeam or []
+    referenced = {sequence for item in context.claim.item or [] for sequence in item.careTeamSequence or []}
     for member in members:
         practitioner = context.resolve(member.provider)
-        npi = (_identifier(practitioner, NPI) if practitioner is not None else None) or _reference_identifier(member.provider, NPI)
         taxonomy = _code(member.qualification, NUCC_TAXONOMY)
         if taxonomy is None and practitioner is not None:
             for qualification in getattr(practitioner, "qualification", None) or []:
                 taxonomy = _code(qualification.code, NUCC_TAXONOMY)
                 if taxonomy:
                     break
-        provider = {key: value for key, value in (("npi", npi), ("taxonomy", taxonomy)) if value}
-        context.care_team[member.sequence] = provider
-        if context.rendering_sequence is None and _code(member.role) in RENDERING_ROLES:
+        provider = _npi(practitioner, member.provider)
+        if taxonomy:
+            provider["taxonomy"] = taxonomy
+        role = _role(member)
+        context.care_team[member.sequence] = (role, provider)
+        if role == "rendering" and context.rendering_sequence is None:
             context.rendering_sequence = member.sequence
+        elif role in ("referring", "supervising") and member.sequence not in referenced and provider:
+            context.data.setdefault(f"{role}_provider", provider)
+        elif role == "ordering" and member.sequence not in referenced and provider and context.claim_ordering is None:
+            context.claim_ordering = provider
     if context.rendering_sequence is None and len(members) == 1 and members[0].role is None:
         context.rendering_sequence = members[0].sequence
-    if context.rendering_sequence is not None and context.care_team[context.rendering_sequence]:
-        context.data["rendering_provider"] = context.care_team[context.rendering_sequence]
+    if context.rendering_sequence is not None and context.care_team[context.rendering_sequence][1]:
+        context.data["rendering_provider"] = context.care_team[context.rendering_sequence][1]
 
 
 @_maps(
     (
         "Claim.diagnosis (by sequence): diagnosisCodeableConcept, or diagnosisReference -> Condition.code; "
         "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm), dots removed",
-        "diagnoses[].code",
-        "2300 HI",
+        "diagnoses",
     ),
     (
         "Claim.diagnosis.type principal, else the lowest sequence",
-        "diagnoses[0] (qualifier ABK; the others ABF; ICD-9-CM: BK/BF)",
-        "2300 HI01-1",
+        "diagnoses",
+        "the first: qualifier ABK, the others ABF; ICD-9-CM BK, BF",
     ),
 )
 def _diagnoses(context: _Context) -> None:
@@ -640,10 +723,10 @@ def _diagnoses(context: _Context) -> None:
 
 
 @_maps(
-    (f"Claim.accident.type MVA ({ACT_CODE})", "related_causes = [AA]", "2300 CLM11-1"),
-    ("Claim.accident.type WPA; any other type, or none", "related_causes = [EM]; [OA]", "2300 CLM11-1"),
-    ("Claim.accident.date", "accident_date", "2300 DTP*439"),
-    ("Claim.accident.locationAddress.state, else locationReference -> Location.address.state", "accident_state", "2300 CLM11-4"),
+    (f"Claim.accident.type MVA ({ACT_CODE})", "related_causes", "AA"),
+    ("Claim.accident.type WPA; any other type, or none", "related_causes", "EM; OA"),
+    ("Claim.accident.date", "accident_date"),
+    ("Claim.accident.locationAddress.state, else locationReference -> Location.address.state", "accident_state"),
 )
 def _accident(context: _Context) -> None:
     accident = context.claim.accident
@@ -662,35 +745,85 @@ def _accident(context: _Context) -> None:
 
 
 @_maps(
-    (f"Claim.supportingInfo.code in {X12_ASSIGNMENT} (any category; info recommended)", "assignment", "2300 CLM07"),
-    (f"Claim.supportingInfo.code in {X12_FREQUENCY}", "frequency", "2300 CLM05-3"),
-    (f"Claim.supportingInfo.code in {X12_RELEASE}", "release_of_information", "2300 CLM09"),
-    (f"Claim.supportingInfo.code in {CMS_PLACE_OF_SERVICE}, else the place of service all items share", "place_of_service", "2300 CLM05-1"),
-    ("Claim.payee.type: provider -> Y, subscriber -> N", "benefits_assignment", "2300 CLM08"),
+    (f"Claim.supportingInfo.code in {X12_ASSIGNMENT} (any category; info recommended)", "assignment"),
+    (f"Claim.supportingInfo.code in {X12_FREQUENCY}", "frequency"),
+    (f"Claim.supportingInfo.code in {X12_RELEASE}", "release_of_information"),
+    (f"Claim.supportingInfo.code in {X12_DELAY_REASON}", "delay_reason"),
+    (f"Claim.supportingInfo.code in {CMS_PLACE_OF_SERVICE}, else the place of service all items share", "place_of_service"),
+    (
+        f"Claim.supportingInfo.timingDate (else timingPeriod.start) with code 431 in {X12_DATE_QUALIFIER}, "
+        "else of the first with category onset and no code",
+        "onset_date",
+    ),
+    (f"Claim.supportingInfo.timingDate (else timingPeriod.start) with code 454 in {X12_DATE_QUALIFIER}", "initial_treatment_date"),
+    ("Claim.payee.type: provider -> Y, subscriber -> N", "benefits_assignment"),
 )
 def _supporting_info(context: _Context) -> None:
     claim = context.claim
-    fields = {X12_ASSIGNMENT: "assignment", X12_FREQUENCY: "frequency", X12_RELEASE: "release_of_information", CMS_PLACE_OF_SERVICE: "place_of_service"}
+    fields = {
+        X12_ASSIGNMENT: "assignment",
+        X12_FREQUENCY: "frequency",
+        X12_RELEASE: "release_of_information",
+        X12_DELAY_REASON: "delay_reason",
+        CMS_PLACE_OF_SERVICE: "place_of_service",
+    }
+    dates = {"431": "onset_date", "454": "initial_treatment_date"}
     for info in claim.supportingInfo or []:
         for system, field in fields.items():
             code = _code(info.code, system)
             if code and field not in context.data:
                 context.data[field] = code
+        when = _as_date(info.timingDate)
+        if when is None and info.timingPeriod is not None:
+            when = _as_date(info.timingPeriod.start)
+        qualifier = _code(info.code, X12_DATE_QUALIFIER)
+        field = dates.get(qualifier or "")
+        if field is None and info.code is None and _code(info.category) == "onset":
+            field = "onset_date"
+        if field is not None and when is not None and field not in context.data:
+            context.data[field] = when
     payee = _code(claim.payee.type) if claim.payee is not None else None
     if payee in ("provider", "subscriber"):
         context.data["benefits_assignment"] = "Y" if payee == "provider" else "N"
 
 
 @_maps(
-    ("Claim.item.sequence", "lines[].number", "2400 LX01"),
-    (f"Claim.item.productOrService: CPT ({CPT}) or HCPCS, else its first code", "lines[].procedure (qualifier HC)", "2400 SV101-2"),
-    ("Claim.item.modifier[].coding[0].code", "lines[].modifiers", "2400 SV101-3..6"),
-    ("Claim.item.net.value, else unitPrice.value x quantity.value x factor", "lines[].charge", "2400 SV102"),
-    (f"Claim.item.quantity.value (code min in {UCUM}: minutes, MJ; else UN)", "lines[].units, lines[].unit_basis", "2400 SV104, SV103"),
-    ("Claim.item.locationCodeableConcept (CMS place of service)", "lines[].place_of_service", "2400 SV105"),
-    ("Claim.item.diagnosisSequence -> position of that diagnosis", "lines[].diagnosis_pointers", "2400 SV107"),
-    ("Claim.item.servicedDate, else servicedPeriod.start", "lines[].service_date", "2400 DTP*472"),
-    ("Claim.item.careTeamSequence, when not the claim's rendering provider", "lines[].rendering_provider", "2420A NM109, PRV03"),
+    ("Claim.item.sequence", "lines[].number"),
+    (f"Claim.item.productOrService: CPT ({CPT}) or HCPCS, else its first code", "lines[].procedure"),
+    ("always HC (CPT/HCPCS)", "lines[].qualifier"),
+    ("Claim.item.modifier[].coding[0].code", "lines[].modifiers"),
+    ("Claim.item.net.value, else unitPrice.value x quantity.value x factor", "lines[].charge"),
+    (f"Claim.item.quantity.value (code min in {UCUM}: minutes, MJ; else UN)", ("lines[].units", "lines[].unit_basis")),
+    ("Claim.item.locationCodeableConcept (CMS place of service)", "lines[].place_of_service"),
+    ("Claim.item.diagnosisSequence -> position of that diagnosis", "lines[].diagnosis_pointers"),
+    ("Claim.item.servicedDate, else servicedPeriod.start", "lines[].service_date"),
+    (
+        f"Claim.item.detail.productOrService in {NDC} (the first such detail)",
+        "lines[].ndc",
+    ),
+    (
+        f"Claim.item.detail.quantity: value; code in {X12_UNIT} (F2, GR, ME, ML, UN), "
+        f"else {UCUM} ([iU] F2, g GR, mg ME, mL ML)",
+        ("lines[].ndc_quantity", "lines[].ndc_unit"),
+    ),
+    (
+        "Claim.item.careTeamSequence -> a member with no role, role other or a rendering role, when not the "
+        "claim's rendering provider",
+        ("lines[].rendering_provider.npi", "lines[].rendering_provider.id_qualifier", "lines[].rendering_provider.taxonomy"),
+    ),
+    (
+        "Claim.item.careTeamSequence -> a member with role referring",
+        ("lines[].referring_provider.npi", "lines[].referring_provider.id_qualifier"),
+    ),
+    (
+        "Claim.item.careTeamSequence -> a member with role supervisor",
+        ("lines[].supervising_provider.npi", "lines[].supervising_provider.id_qualifier"),
+    ),
+    (
+        f"Claim.item.careTeamSequence -> a member with role ordering (DK in {X12_ENTITY}); else a member with "
+        "that role no item references",
+        ("lines[].ordering_provider.npi", "lines[].ordering_provider.id_qualifier"),
+    ),
 )
 def _items(context: _Context) -> None:
     items = context.claim.item or []
@@ -730,10 +863,15 @@ def _items(context: _Context) -> None:
             served = _as_date(item.servicedPeriod.start)
         if served is not None:
             line["service_date"] = served
+        line.update(_drug(item))
         for sequence in item.careTeamSequence or []:
-            if sequence != context.rendering_sequence and context.care_team.get(sequence):
-                line["rendering_provider"] = context.care_team[sequence]
-                break
+            role, provider = context.care_team.get(sequence, (None, {}))
+            if sequence == context.rendering_sequence or not provider:
+                continue
+            field = f"{role}_provider" if role in ("referring", "supervising", "ordering") else "rendering_provider"
+            line.setdefault(field, provider)
+        if "ordering_provider" not in line and context.claim_ordering is not None:
+            line["ordering_provider"] = context.claim_ordering
         adjudications = [
             {**adjudication, "procedure": procedure} for adjudication in context.line_adjudications.get(item.sequence, [])
         ]
@@ -747,7 +885,26 @@ def _items(context: _Context) -> None:
             context.data["place_of_service"] = places.pop()
 
 
-@_maps(("Claim.total.value, else the sum of the lines' charges", "total_charge", "2300 CLM02"))
+def _drug(item: Any) -> dict[str, Any]:
+    """ndc, ndc_quantity, ndc_unit of the first item.detail coded in the NDC system (2410 LIN/CTP)."""
+    for detail in item.detail or []:
+        ndc = _code(detail.productOrService, NDC)
+        if not ndc:
+            continue
+        drug: dict[str, Any] = {"ndc": ndc}
+        quantity = detail.quantity
+        if quantity is not None:
+            if quantity.value is not None:
+                drug["ndc_quantity"] = Decimal(str(quantity.value))
+            if quantity.code and quantity.system == X12_UNIT:
+                drug["ndc_unit"] = quantity.code
+            elif quantity.code and quantity.system == UCUM and quantity.code in UCUM_DRUG_UNITS:
+                drug["ndc_unit"] = UCUM_DRUG_UNITS[quantity.code]
+        return drug
+    return {}
+
+
+@_maps(("Claim.total.value, else the sum of the lines' charges", "total_charge"))
 def _total(context: _Context) -> None:
     total = _money(context.claim.total)
     if total is None:
@@ -755,35 +912,68 @@ def _total(context: _Context) -> None:
     context.data["total_charge"] = total
 
 
-# --- the table as documentation ----------------------------------------------------------------------
+# --- what FHIR cannot carry ----------------------------------------------------------------------------
 
-# Model fields FHIR R4 Claim has no place for (or none this reader reads), with why.
-NOT_READ: list[tuple[str, str, str]] = [
-    ("payer.insurance_type, other_payers[].insurance_type", "SBR05", "no Coverage element for the Medicare secondary payer type"),
-    ("provider_signature", "CLM06", "no Claim element"),
-    ("benefits_assignment W", "CLM08", "payee.type says provider or subscriber only"),
-    ("related_causes beyond the first", "CLM11-2, -3", "Claim.accident.type holds one code"),
-    ("related_causes, accident_state without accident_date", "CLM11", "Claim.accident.date is required"),
-    ("payer_claim_number", "REF*F8", "not read"),
-    ("lines[].prior_auth", "2400 REF*G1", "no item element"),
-    ("lines[].qualifier other than HC", "SV101-1", "read as HC"),
-    ("other_payers[].adjustments, lines[].adjudications[].adjustments", "2320 / 2430 CAS", "not read (no CAS group code in ClaimResponse)"),
-    ("other_payers[].adjudication_date without a paid amount", "DTP*573", "ClaimResponse.payment needs an amount"),
-    ("lines[].adjudications[].units, .adjudication_date", "SVD05, 2430 DTP*573", "not read"),
-    ("billing_provider.taxonomy", "2000A PRV03", "not read"),
-    ("patient.relationship other than spouse / child", "PAT01", "read as G8"),
-    ("implementation", "GS08 / ST03", "X12 only"),
-]
+# Model paths an R4 Claim has no place for, or that this reader does not read, with why. The writer
+# (scrubber.writers.fhir) drops them; tests compare formats without them.
+NOT_CARRIED: dict[str, str] = {
+    "payer.insurance_type": "no Coverage element for the Medicare secondary payer type",
+    "other_payers[].insurance_type": "no Coverage element for the Medicare secondary payer type",
+    "provider_signature": "no Claim element",
+    "payer_claim_number": "not read (Claim.related.reference could hold it; not mapped)",
+    "lines[].prior_auth": "no item element (Claim.insurance.preAuthRef is claim-level)",
+    "other_payers[].adjustments": "not read (no CAS group code in ClaimResponse.adjudication)",
+    "lines[].adjudications[].adjustments": "not read (no CAS group code in ClaimResponse.adjudication)",
+    "lines[].adjudications[].units": "not read",
+    "lines[].adjudications[].adjudication_date": "not read (ClaimResponse.payment.date is claim-level)",
+    "billing_provider.taxonomy": "not read (an Organization has no qualification)",
+    "implementation": "X12 only",
+}
+
+# Model paths FHIR carries with a loss, with what is lost.
+PARTLY_CARRIED: dict[str, str] = {
+    "benefits_assignment": "Y and N only: payee.type says provider or subscriber (no W)",
+    "related_causes": "the first cause only (Claim.accident.type holds one code), and only with an accident_date",
+    "accident_date": "only with a related cause (an accident without a cause says nothing happened)",
+    "accident_state": "only with an accident_date (Claim.accident.date is required)",
+    "patient.relationship": "spouse 01 and child 19; any other comes back as G8",
+    "lines[].qualifier": "always HC",
+    "lines[].unit_basis": "MJ (minutes, UCUM min) or UN; UN when the line has no units",
+    "lines[].adjudications[].procedure": "the line's procedure",
+    "other_payers[].adjudication_date": "only with a paid amount (ClaimResponse.payment.amount is required)",
+    "lines[].ndc_quantity": "only with an NDC (item.detail needs a productOrService)",
+    "lines[].ndc_unit": "only with an NDC (item.detail needs a productOrService)",
+    **{
+        f"{path}.id_qualifier": "XX, implied by the NPI identifier system; another qualifier is not an NPI: "
+        "its NM109 is written without a system and not read back"
+        for path in (
+            "billing_provider",
+            "referring_provider",
+            "rendering_provider",
+            "service_facility",
+            "supervising_provider",
+            "lines[].rendering_provider",
+            "lines[].supervising_provider",
+            "lines[].ordering_provider",
+            "lines[].referring_provider",
+        )
+    },
+    **{
+        f"lines[].{role}_provider": "a line's provider equal to the claim's of the same role is the claim's (one careTeam member)"
+        for role in ("rendering", "referring", "supervising")
+    },
+}
 
 
 def mapping_markdown() -> str:
-    """``docs/fhir-mapping.md``: the MAPPING rows as a Markdown table."""
+    """``docs/fhir-mapping.md``: the MAPPING rows as a Markdown table, then what FHIR cannot carry."""
     lines = [
         "# FHIR R4 Claim -> claim model -> X12 837P",
         "",
-        "Generated from `MAPPING` in `scrubber/readers/fhir.py` by `scrubber schema --fhir-mapping`;",
-        "do not edit by hand (a test compares this file with the code). Rows are in the order the",
-        "reader applies them. Anything not listed is not read from FHIR.",
+        "Generated from `MAPPING`, `NOT_CARRIED` and `PARTLY_CARRIED` in `scrubber/readers/fhir.py` by",
+        "`scrubber schema --fhir-mapping`; do not edit by hand (a test compares this file with the code).",
+        "Rows are in the order the reader applies them; the X12 column comes from the element map",
+        "(`scrubber/x12map/837p.yaml`) by model path. Anything not listed is not read from FHIR.",
         "",
         "| FHIR (R4, read with fhir.resources R4B) | model field | X12 837P |",
         "|---|---|---|",
@@ -792,13 +982,16 @@ def mapping_markdown() -> str:
         cells = (row.fhir, row.field, row.x12)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines += ["", "## Not carried by FHIR", "", "| model field | X12 837P | why |", "|---|---|---|"]
-    lines += [f"| {field} | {x12} | {why} |" for field, x12, why in NOT_READ]
+    lines += [f"| {path} | {x12_label(path)} | {why} |" for path, why in NOT_CARRIED.items()]
+    lines += ["", "## Carried in part", "", "| model field | X12 837P | what is lost |", "|---|---|---|"]
+    lines += [f"| {path} | {x12_label(path)} | {why} |" for path, why in PARTLY_CARRIED.items()]
     return "\n".join(lines) + "\n"
 
 
 __all__ = [
     "MAPPING",
-    "NOT_READ",
+    "NOT_CARRIED",
+    "PARTLY_CARRIED",
     "MappingRow",
     "SOPT_FILING_INDICATORS",
     "filing_indicator_from_sopt",

@@ -107,7 +107,10 @@ def _compile_path(record: str) -> tuple[tuple[str, bool], ...]:
     return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in record.split("."))
 
 
-_PATHS = {row.record: _compile_path(row.record) for row in ELEMENT_MAP.segments}
+for _by_segment in _ROWS.values():
+    for _by_qualifier in _by_segment.values():
+        for _row in _by_qualifier.values():
+            _row.path = _compile_path(_row.row.record)
 
 
 class _ClaimBuilder(RecordBuilder):
@@ -184,10 +187,19 @@ class _Reader(X12Reader):
         by_qualifier = rows.get(segment_id)
         if by_qualifier is None:
             return
-        row = by_qualifier.get(segment.get(1)) or by_qualifier.get(None)
+        elements = segment.elements
+        row = by_qualifier.get(elements[1] if len(elements) > 1 else "") or by_qualifier.get(None)
         if row is None:
             return
-        self.run_safely(_read_row(row), segment)
+        record = self.record
+        if record is not None and record.error is not None:
+            return  # skip the rest of a broken claim
+        try:
+            target = self.target(row)
+            if target is not None:
+                row.read(segment, self, target)
+        except (BadSegment, IndexError, ValueError) as error:
+            self.fail(segment.index, f"{self.loop} {segment_id}: {error}")
 
     def run_safely(self, action: Callable[[Any, Segment], None], segment: Segment) -> bool:
         """Run a hook or a read; a bad value makes the open record unreadable (False)."""
@@ -212,7 +224,7 @@ class _Reader(X12Reader):
             root = self.contexts[context]
             if root is None:
                 return None
-        for name, is_list in _PATHS[row.row.record]:
+        for name, is_list in row.path:
             root = _step(root, name, is_list)
         return root
 
@@ -409,15 +421,6 @@ class _Reader(X12Reader):
 
 
 # --- where records start (the values themselves are read through the element map) -----------------
-
-
-def _read_row(row: CompiledRow) -> Callable[[_Reader, Segment], None]:
-    def read_row(reader: _Reader, segment: Segment) -> None:
-        target = reader.target(row)
-        if target is not None:
-            row.read(segment, reader, target)
-
-    return read_row
 
 
 def _open_claim(reader: _Reader, segment: Segment) -> None:

@@ -43,6 +43,27 @@ class Span:
     start_column: int
     end_line: int
     end_column: int  # exclusive
+    text: str = ""  # the segment's characters
+    element_delimiter: str = "*"
+    component_delimiter: str = ":"
+
+    def element_start(self, position: int, component: int | None = None) -> tuple[int, int, int]:
+        """Line, column and character offset of element ``position`` (component ``component``) of this segment.
+
+        An element past the segment's end is placed just after its last character (where it would go)."""
+        parts = self.text.split(self.element_delimiter)
+        if position >= len(parts):
+            start = len(self.text)
+        else:
+            start = sum(len(part) + 1 for part in parts[:position])
+            if component is not None and component > 1:
+                pieces = parts[position].split(self.component_delimiter)
+                start += sum(len(piece) + 1 for piece in pieces[: component - 1]) if component <= len(pieces) else len(parts[position])
+        before = self.text[:start]
+        breaks = list(_NEWLINE.finditer(before))
+        if not breaks:
+            return self.start_line, self.start_column + start, self.offset + start
+        return self.start_line + len(breaks), start - breaks[-1].end() + 1, self.offset + start
 
     def region(self) -> dict[str, int]:
         """A SARIF ``region``: line/column range and character range of the segment."""
@@ -124,7 +145,10 @@ def iter_spans(stream: BinaryIO) -> Iterator[Span]:
             offset = cursor.offset
             line, column = cursor.here()
             cursor.advance(text)
-            yield Span(index, offset, len(text), line, column, cursor.line, cursor.column)
+            yield Span(
+                index, offset, len(text), line, column, cursor.line, cursor.column,
+                text, delimiters.element, delimiters.component,
+            )
             cursor.advance(piece[lead + len(text) :] + terminator)
             if text.split(delimiters.element, 1)[0] == "IEA":
                 source.end_interchange(pieces[position + 1 :])
@@ -181,3 +205,45 @@ def artifact_location(file: str | None) -> dict[str, str]:
     if PurePath(shown).is_absolute():
         return {"uri": Path(shown).as_uri()}
     return {"uri": quote(shown, safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+class SpanCursor:
+    """Spans of one file after another, found by one forward scan per file.
+
+    Reporters that stream results in input order ask for growing segment numbers, so the file is read once;
+    asking for an earlier segment (or another file) starts a new scan.
+    """
+
+    def __init__(self) -> None:
+        self.file: str | None = None
+        self.stream: BinaryIO | None = None
+        self.spans: Iterator[Span] | None = None
+        self.last: Span | None = None
+
+    def span(self, file: str | None, index: int | None) -> Span | None:
+        if file is None or index is None or index < 1:
+            return None
+        if file != self.file or self.last is None or index < self.last.index:
+            self._open(file)
+        if self.last is not None and self.last.index == index:
+            return self.last
+        for span in self.spans or ():
+            self.last = span
+            if span.index >= index:
+                return span if span.index == index else None
+        return None
+
+    def _open(self, file: str) -> None:
+        self.close()
+        self.file = file
+        try:
+            self.stream = open(file, "rb")
+        except OSError:
+            self.spans = iter(())
+            return
+        self.spans = iter_spans(self.stream)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        self.stream = self.spans = self.last = None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from scrubber.facts import FACTS
 from scrubber.rules.conditions import Condition, ConditionError, facts_used, parse_condition
+from scrubber.x12map import ElementRow, UnknownElement, element_map
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -25,6 +26,9 @@ class RuleCase(BaseModel):
     expect: Literal["flag", "pass", "near-miss"]
     claim: dict[str, Any] = Field(default_factory=dict)
     lines: list[int] | None = None  # for line rules that flag: exactly these line numbers
+    segment: str | None = None  # for flag cases: every finding points at a segment with this tag (NM1*82)
+    element: str | None = None  # ... names this element (NM109)
+    message_contains: str | None = None  # ... and its message holds this text
     note: str | None = None
 
 
@@ -47,7 +51,10 @@ class RuleSpec(BaseModel):
         default_factory=list, description="seed denial codes the rule was derived from, when carc differs (e.g. CO-121)"
     )
     scope: Literal["claim", "line"]
-    element: str = Field(description="the X12 element a finding points at, e.g. CLM07")
+    element: str = Field(
+        description="the X12 element a finding points at, as the element map names it: CLM07, "
+        "'NM1*85 NM109' or '2010AA NM109' where the name alone is ambiguous"
+    )
     when: Any
     message: str
     fix: str
@@ -63,6 +70,20 @@ class RuleSpec(BaseModel):
         if any(not source.strip() for source in sources):
             raise ValueError("a source is blank: cite the seed file and section, or the CMS/X12 reference")
         return sources
+
+    @field_validator("element")
+    @classmethod
+    def _element_in_the_map(cls, element: str) -> str:
+        try:
+            element_map("837p").resolve(element)
+        except UnknownElement as error:
+            raise ValueError(str(error)) from None
+        return element
+
+    @property
+    def element_row(self) -> ElementRow:
+        """The element-map row the rule's findings point at."""
+        return element_map("837p").resolve(self.element)
 
     @model_validator(mode="before")
     @classmethod

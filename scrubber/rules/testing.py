@@ -8,6 +8,7 @@ a case reads like the billing situation it shows.
 from __future__ import annotations
 
 import copy
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
@@ -96,6 +97,7 @@ def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
         where = ".".join(str(part) for part in problem["loc"])
         return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
                           f"case claim is malformed at {where}: {problem['msg']}", rule.file)
+    claim = through_x12(claim)
     findings = [finding for finding in scrubber.check([claim])[0] if finding.rule == rule.id]
     if case.expect == "flag":
         if not findings:
@@ -106,6 +108,9 @@ def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
             if flagged != sorted(case.lines):
                 return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
                                   f"expected lines {sorted(case.lines)} to flag, got {flagged}", rule.file)
+        problem = _pin_problem(case, findings)
+        if problem is not None:
+            return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False, problem, rule.file)
         return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True,
                           findings[0].message, rule.file)
     if findings:
@@ -113,6 +118,34 @@ def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
         return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
                           f"expected no finding, the rule flagged ({where}): {findings[0].message}", rule.file)
     return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True, "no finding", rule.file)
+
+
+def _pin_problem(case: RuleCase, findings: list) -> str | None:
+    """What a flag case pins (segment tag, element, message text) that a finding does not match."""
+    for finding in findings:
+        if case.segment is not None and finding.segment_id != case.segment:
+            return f"expected the finding at segment {case.segment}, got {finding.segment_id} ({finding.where()})"
+        if case.element is not None and case.element not in (finding.element, f"{finding.segment_id} {finding.element}"):
+            return f"expected the finding on element {case.element}, got {finding.element} ({finding.where()})"
+        if case.message_contains is not None and case.message_contains not in finding.message:
+            return f"expected the message to contain {case.message_contains!r}, got: {finding.message}"
+    return None
+
+
+def through_x12(claim: Claim) -> Claim:
+    """The claim written as an 837P and read back, so findings carry real segment positions.
+
+    A case claim the 837P cannot carry as given (more than 4 modifiers, say) is used as it is."""
+    from scrubber.readers.x12_837p import read
+    from scrubber.writers.x12_837p import write
+
+    try:
+        text = write([claim], date=claim.batch_date)
+    except ValueError:
+        return claim
+    items = list(read(io.BytesIO(text.encode("latin-1", errors="replace")), "case.837"))
+    read_back = [item for item in items if isinstance(item, Claim)]
+    return read_back[0] if len(read_back) == 1 else claim
 
 
 def case_scrubber(rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None) -> Scrubber:

@@ -1,8 +1,10 @@
 """Write claims as a CSV export through a column mapping: the inverse of ``scrubber.readers.csv``.
 
 For fixtures and round-trip tests. One row per service line; claim-level columns repeated on every row.
-A field the mapping does not map is not written (that is what the export cannot carry); a value a
-``values`` table cannot express, or a second other payer, raises ``ValueError``.
+A field the mapping does not map is not written (that is what the export cannot carry; what no mapping
+can carry is ``NOT_CARRIED`` in ``scrubber/mappings/csv_columns.py``); a value a ``values`` table cannot
+express, a second other payer, or a provider whose NM108 qualifier is not XX (an NPI column implies
+XX) raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -84,12 +86,30 @@ def _claim_value(claim: Claim, target: str) -> Any:
     return _get(claim, target)
 
 
+def _check_qualifiers(claim: Claim, spec: CsvMapping) -> None:
+    """An NPI column says NM108 = XX: a provider identified otherwise cannot be written."""
+    for target in spec.fields:
+        if not target.endswith(".npi"):
+            continue
+        record = target[: -len(".npi")]
+        if record.startswith("line."):
+            providers = [_get(line, record[len("line.") :]) for line in claim.lines]
+        else:
+            providers = [_get(claim, record)]
+        for provider in providers:
+            if provider is not None and provider.id_qualifier not in (None, "XX"):
+                raise ValueError(
+                    f"claim {claim.claim_id}: {target}: NM108 {provider.id_qualifier!r} is not XX, which an NPI column implies"
+                )
+
+
 def rows(claims: Iterable[Claim], mapping: Any = None) -> Iterator[dict[str, str]]:
     """The export's rows for ``claims``: column -> text."""
     spec = load_mapping(mapping)
     for claim in claims:
         if len(claim.other_payers) > 1:
             raise ValueError(f"claim {claim.claim_id}: a CSV export carries one other payer, not {len(claim.other_payers)}")
+        _check_qualifiers(claim, spec)
         header = {spec.claim_id: claim.claim_id}
         for target, column in spec.fields.items():
             if not target.startswith("line."):

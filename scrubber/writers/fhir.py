@@ -3,17 +3,28 @@
 For fixtures and round-trip tests, like the X12 writer: plain JSON-ready dicts, no ``fhir.resources``
 needed (the tests validate the output with its R4B models). Each claim becomes a ``Claim`` plus the
 resources it references: a ``Patient`` per person, an ``Organization`` per payer and for the billing
-provider, a ``Coverage`` per payer, a ``Practitioner`` per rendering provider and a ``ClaimResponse``
-per prior payer whose adjudication the claim carries.
+provider, a ``Coverage`` per payer, a ``Practitioner`` per care-team member (rendering, referring,
+supervising, ordering), a ``Location`` for the service facility and a ``ClaimResponse`` per prior payer
+whose adjudication the claim carries.
 
 ``bundle(claims)`` puts them all in one collection Bundle (``urn:uuid`` references);
 ``ndjson(claims)`` writes one Claim per line with the others ``contained`` (``#id`` references).
 
-What FHIR cannot carry is dropped (see ``docs/fhir-mapping.md`` for what is read): SBR05 insurance
-type, CLM06, CLM08 ``W``, a second or third CLM11 related cause, an accident without a date, REF*F8,
-line-level prior authorization, SV101-1 qualifiers other than HC, prior payers' CAS adjustments, line
-adjudication dates and units, the billing provider's taxonomy, the other payers' subscriber ids,
-patient relationships other than spouse/child (they come back as G8), and ``implementation``.
+What FHIR cannot carry is dropped: ``NOT_CARRIED`` and ``PARTLY_CARRIED`` in ``scrubber.readers.fhir``
+(rendered in ``docs/fhir-mapping.md``) list it by model path, e.g. SBR05 insurance type, CLM06, CLM08
+``W``, a second or third CLM11 related cause, an accident without a date, REF*F8, line-level prior
+authorization, SV101-1 qualifiers other than HC, prior payers' CAS adjustments, line adjudication dates
+and units, the billing provider's taxonomy, patient relationships other than spouse/child (they come
+back as G8), NM108 qualifiers other than XX, and ``implementation``.
+
+Where the 837P fields without a FHIR R4 Claim element of their own go: patient sex in
+``Patient.gender``; CLM20 delay reason as ``supportingInfo`` coded in the X12 delay reason code list;
+the onset date (DTP*431) as ``supportingInfo`` of category ``onset`` and the initial treatment date
+(DTP*454) as ``supportingInfo`` coded 454, both with ``timingDate``; referring, supervising and ordering
+providers as ``careTeam`` members with that role (a claim-level one referenced by no item, a line-level
+one by its item); the service facility as ``Claim.facility``; a line's NDC, quantity and unit as
+``item.detail``; AMT*A8 and AMT*EAF as ``ClaimResponse.total`` (CARIN categories noncovered and
+memberliability).
 """
 
 from __future__ import annotations
@@ -28,22 +39,31 @@ from typing import Any
 
 from scrubber.mappings.fhir_codes import (
     ACT_CODE,
+    C4BB_ADJUDICATION,
+    C4BB_CARE_TEAM_ROLE,
+    CLAIM_CARE_TEAM_ROLE,
+    CLAIM_INFORMATION_CATEGORY,
     CMS_PLACE_OF_SERVICE,
     CPT,
     HCPCS,
     ICD9_CM,
     ICD10_CM,
+    NDC,
     NPI,
     NUCC_TAXONOMY,
     UCUM,
     X12_ASSIGNMENT,
+    X12_DATE_QUALIFIER,
+    X12_DELAY_REASON,
+    X12_ENTITY,
     X12_FILING_INDICATOR,
     X12_FREQUENCY,
     X12_RELEASE,
+    X12_UNIT,
     SOPT,
     filing_indicator_from_sopt,
 )
-from scrubber.model import Claim, OtherPayer, Party, Payer, Provider
+from scrubber.model import Claim, OtherPayer, Party, Payer, Provider, ServiceLine
 
 __all__ = ["bundle", "claim_resources", "dumps", "ndjson"]
 
@@ -72,6 +92,15 @@ _SOPT_FOR = {
 }
 _CAUSE_TYPES = (("AA", "MVA"), ("EM", "WPA"), ("OA", None))
 _RELATIONSHIPS = {"01": "spouse", "19": "child"}
+_GENDERS = {"F": "female", "M": "male", "U": "unknown"}
+# careTeam.role codings per provider role: a standard code where one exists, and the X12 NM101 code.
+_ROLE_CODINGS: dict[str, list[dict[str, str]]] = {
+    "rendering": [{"system": CLAIM_CARE_TEAM_ROLE, "code": "primary"}],
+    "line-rendering": [{"system": CLAIM_CARE_TEAM_ROLE, "code": "other"}],  # not read as the claim's
+    "referring": [{"system": C4BB_CARE_TEAM_ROLE, "code": "referring"}, {"system": X12_ENTITY, "code": "DN"}],
+    "supervising": [{"system": CLAIM_CARE_TEAM_ROLE, "code": "supervisor"}, {"system": X12_ENTITY, "code": "DQ"}],
+    "ordering": [{"system": X12_ENTITY, "code": "DK"}],
+}
 _FIXED_CREATED = dt.date(2026, 1, 1)
 
 
@@ -111,6 +140,8 @@ def _person(resource_type: str, rid: str, party: Party) -> dict[str, Any]:
         resource["name"] = [name]
     if party.birth_date is not None:
         resource["birthDate"] = party.birth_date.isoformat()
+    if party.sex in _GENDERS:
+        resource["gender"] = _GENDERS[party.sex]
     if party.state is not None:
         resource["address"] = [{"state": party.state}]
     return resource
@@ -125,10 +156,21 @@ def _organization(rid: str, payer: Payer | OtherPayer) -> dict[str, Any]:
     return resource
 
 
+def _identifiers(provider: Provider) -> list[dict[str, Any]]:
+    """The provider's NM109 as an identifier: an NPI (NM108 XX, or no qualifier) in the NPI system; any other
+    identifier without a system (readers read NPIs only)."""
+    if provider.npi is None:
+        return []
+    if provider.id_qualifier in (None, "XX"):
+        return [{"system": NPI, "value": provider.npi}]
+    return [{"value": provider.npi}]
+
+
 def _practitioner(rid: str, provider: Provider) -> dict[str, Any]:
     resource: dict[str, Any] = {"resourceType": "Practitioner", "id": rid}
-    if provider.npi is not None:
-        resource["identifier"] = [{"system": NPI, "value": provider.npi}]
+    identifiers = _identifiers(provider)
+    if identifiers:
+        resource["identifier"] = identifiers
     return resource
 
 
@@ -157,9 +199,9 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
         patient_ref = add(_person("Patient", "patient", claim.patient))
     created = claim.batch_date or _FIXED_CREATED
 
-    billing = {"resourceType": "Organization", "id": "billing"}
+    billing: dict[str, Any] = {"resourceType": "Organization", "id": "billing"}
     if claim.billing_provider is not None and claim.billing_provider.npi is not None:
-        billing["identifier"] = [{"system": NPI, "value": claim.billing_provider.npi}]
+        billing["identifier"] = _identifiers(claim.billing_provider)
     if claim.billing_state is not None:
         billing["address"] = [{"state": claim.billing_state}]
     billing_ref = add(billing)
@@ -202,25 +244,29 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
                 entry["claimResponse"] = add(response)
         insurance.append(entry)
 
-    care_team = []
-    rendering_sequence: dict[tuple[str | None, str | None], int] = {}
+    care_team: list[dict[str, Any]] = []
+    members: dict[tuple[str, str | None, str | None, str | None], int] = {}
 
-    def member(provider: Provider, primary: bool) -> int:
-        identity = (provider.npi, provider.taxonomy)
-        if identity in rendering_sequence:
-            return rendering_sequence[identity]
+    def member(provider: Provider, role: str) -> int:
+        """The careTeam sequence of ``provider`` in ``role`` (one member per provider and role)."""
+        identity = (role, provider.npi, provider.id_qualifier, provider.taxonomy)
+        if identity in members:
+            return members[identity]
         sequence = len(care_team) + 1
         reference = add(_practitioner(f"practitioner{sequence}", provider))
         team: dict[str, Any] = {"sequence": sequence, "provider": reference}
-        # A line's own rendering provider is "other" on the claim, so it is not read as the claim's.
-        team["role"] = _concept("http://terminology.hl7.org/CodeSystem/claimcareteamrole", "primary" if primary else "other")
+        team["role"] = {"coding": [dict(coding) for coding in _ROLE_CODINGS[role]]}
         if provider.taxonomy is not None:
             team["qualification"] = _concept(NUCC_TAXONOMY, provider.taxonomy)
         care_team.append(team)
-        rendering_sequence[identity] = sequence
+        members[identity] = sequence
         return sequence
 
-    claim_rendering = member(claim.rendering_provider, True) if claim.rendering_provider is not None else None
+    claim_rendering = member(claim.rendering_provider, "rendering") if claim.rendering_provider is not None else None
+    # Claim-level referring and supervising providers: members no item references.
+    for role, provider in (("referring", claim.referring_provider), ("supervising", claim.supervising_provider)):
+        if provider is not None:
+            member(provider, role)
 
     resource: dict[str, Any] = {
         "resourceType": "Claim",
@@ -246,17 +292,31 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
         (X12_FREQUENCY, claim.frequency),
         (X12_RELEASE, claim.release_of_information),
         (CMS_PLACE_OF_SERVICE, claim.place_of_service),
+        (X12_DELAY_REASON, claim.delay_reason),
     ):
         if value is not None:
             supporting.append(
                 {
                     "sequence": len(supporting) + 1,
-                    "category": _concept("http://terminology.hl7.org/CodeSystem/claiminformationcategory", "info"),
+                    "category": _concept(CLAIM_INFORMATION_CATEGORY, "info"),
                     "code": _concept(system, value),
+                }
+            )
+    for category, qualifier, when in (("onset", "431", claim.onset_date), ("info", "454", claim.initial_treatment_date)):
+        if when is not None:
+            supporting.append(
+                {
+                    "sequence": len(supporting) + 1,
+                    "category": _concept(CLAIM_INFORMATION_CATEGORY, category),
+                    "code": _concept(X12_DATE_QUALIFIER, qualifier),
+                    "timingDate": when.isoformat(),
                 }
             )
     if supporting:
         resource["supportingInfo"] = supporting
+    facility = claim.service_facility
+    if facility is not None and facility.npi is not None:
+        resource["facility"] = add({"resourceType": "Location", "id": "facility", "identifier": _identifiers(facility)})
     diagnoses = []
     for sequence, diagnosis in enumerate(claim.diagnoses, start=1):
         icd9 = diagnosis.qualifier in ("BK", "BF")
@@ -276,10 +336,9 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
     items = []
     for line in claim.lines:
         item: dict[str, Any] = {"sequence": line.number}
-        if line.rendering_provider is not None:
-            item["careTeamSequence"] = [member(line.rendering_provider, False)]
-        elif claim_rendering is not None:
-            item["careTeamSequence"] = [claim_rendering]
+        team = _line_team(claim, line, member, claim_rendering)
+        if team:
+            item["careTeamSequence"] = team
         if line.diagnosis_pointers:
             item["diagnosisSequence"] = list(line.diagnosis_pointers)
         system = CPT if re.fullmatch(r"\d{4}[0-9FTU]", line.procedure) else HCPCS[0]
@@ -296,6 +355,9 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
                 quantity.update(unit="minutes", system=UCUM, code="min")
             item["quantity"] = quantity
         item["net"] = _usd(line.charge)
+        drug = _drug(line)
+        if drug is not None:
+            item["detail"] = [drug]
         items.append(item)
     if care_team:
         resource["careTeam"] = care_team
@@ -305,6 +367,47 @@ def claim_resources(claim: Claim, *, contained: bool = True) -> list[dict[str, A
         resource["contained"] = others
         return [resource]
     return [resource, *others]
+
+
+def _line_team(claim: Claim, line: ServiceLine, member: Any, claim_rendering: int | None) -> list[int]:
+    """The careTeam sequences of a line: its rendering provider (else the claim's), then its own referring,
+    supervising and ordering providers (one equal to the claim's of the same role is the claim's)."""
+    team = []
+    if line.rendering_provider is not None and not _same(line.rendering_provider, claim.rendering_provider):
+        team.append(member(line.rendering_provider, "line-rendering"))
+    elif claim_rendering is not None:
+        team.append(claim_rendering)
+    for role, provider, claim_level in (
+        ("referring", line.referring_provider, claim.referring_provider),
+        ("supervising", line.supervising_provider, claim.supervising_provider),
+        ("ordering", line.ordering_provider, None),
+    ):
+        if provider is not None and not _same(provider, claim_level):
+            team.append(member(provider, role))
+    return team
+
+
+def _same(provider: Provider | None, other: Provider | None) -> bool:
+    """The same provider (what FHIR carries of it; ``elements`` say where a reader found it, not who)."""
+    def key(p: Provider | None) -> tuple[Any, ...] | None:
+        return None if p is None else (p.npi, p.id_qualifier, p.taxonomy)
+
+    return key(provider) == key(other)
+
+
+def _drug(line: ServiceLine) -> dict[str, Any] | None:
+    """2410 LIN/CTP as an item.detail: the NDC, and its quantity in the X12 unit code list."""
+    if line.ndc is None:
+        return None  # a detail needs a productOrService
+    detail: dict[str, Any] = {"sequence": 1, "productOrService": _concept(NDC, line.ndc)}
+    quantity: dict[str, Any] = {}
+    if line.ndc_quantity is not None:
+        quantity["value"] = line.ndc_quantity
+    if line.ndc_unit is not None:
+        quantity.update(system=X12_UNIT, code=line.ndc_unit)
+    if quantity:
+        detail["quantity"] = quantity
+    return detail
 
 
 def _accident(claim: Claim) -> dict[str, Any] | None:
@@ -346,7 +449,12 @@ def _claim_response(
                     ],
                 }
             )
-    if payer.paid is None and not line_items:
+    totals = [
+        {"category": _concept(C4BB_ADJUDICATION, category), "amount": _usd(amount)}
+        for category, amount in (("noncovered", payer.noncovered), ("memberliability", payer.remaining_patient_liability))
+        if amount is not None
+    ]
+    if payer.paid is None and not line_items and not totals:
         return None
     response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
@@ -361,6 +469,8 @@ def _claim_response(
     }
     if line_items:
         response["item"] = line_items
+    if totals:
+        response["total"] = totals
     if payer.paid is not None:
         payment: dict[str, Any] = {
             "type": _concept("http://terminology.hl7.org/CodeSystem/ex-paymenttype", "complete"),
