@@ -221,10 +221,10 @@ def test_record_locations():
     assert issues == []
     assert (only.source.file, only.source.segment, only.source.st_control) == ("era.835", segment_index(text, "CLP*"), "0001")
     line = only.lines[0]
-    assert line.segment == segment_index(text, "SVC*") and line.elements["REF*6R"] == segment_index(text, "REF*6R")
+    assert line.segment == segment_index(text, "SVC*") and line.elements["control_number"] == segment_index(text, "REF*6R")
     assert (line.control_number, line.remarks) == ("1", ("N95",))
     assert line.adjustments[0].segment == segment_index(text, "CAS*")
-    assert remittance.source.segment == segment_index(text, "ST*") and remittance.elements["BPR"] == segment_index(text, "BPR*")
+    assert remittance.source.segment == segment_index(text, "ST*") and remittance.elements["amount"] == segment_index(text, "BPR*")
 
 
 # --- balancing -------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 The tokenizer (``x12_tokens``, shared with the 837P reader) yields segments; the loop table
 (``x12_835_loops``) says which loop each segment opens; the handlers below, looked up by
-(loop, segment id), copy elements into a builder. The driver and the envelope (ISA/GS/ST/SE/GE/IEA)
+(loop, segment id), read the segment's values through its row of the element map
+(``scrubber/x12map/835.yaml``, compiled by ``x12_elements``) into a builder. Each record's ``elements``
+maps a model field (``paid``, ``control_number``) to the segment it was read from, as in the 837P. The driver and the envelope (ISA/GS/ST/SE/GE/IEA)
 checks are shared with the 837P reader (``x12_reader``). A claim payment is yielded when the next one, a
 new LX, the PLB summary or the SE starts; the transaction set's ``Remittance`` (BPR/TRN, payer, payee,
 PLB) is yielded at its SE. Memory holds one claim payment at a time.
@@ -33,16 +35,11 @@ from scrubber.readers.common import read_opened
 from scrubber.readers.x12_835_loops import LOOP_OPENERS
 from scrubber.readers.x12_reader import RecordBuilder, SegmentHandlers, X12Reader
 from scrubber.readers.x12_tokens import Segment
-from scrubber.readers.x12_values import (
-    BadSegment,
-    cas_adjustments,
-    parse_date,
-    parse_decimal,
-    parse_optional_decimal,
-)
+from scrubber.readers.x12_elements import compile_element
+from scrubber.readers.x12_values import BadSegment, cas_adjustments
+from scrubber.x12map import ElementRow, SegmentRow, element_map
 
 SUPPORTED_VERSIONS = ("005010X221A1", "005010X221")
-GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
 
 Record = ClaimPayment | Remittance | ParseIssue
 
@@ -62,22 +59,6 @@ def read(stream: BinaryIO, file: str | None = None) -> Iterator[Record]:
 
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
-
-
-def _adjustments(reader: "_Reader", segment: Segment) -> list[dict[str, Any]]:
-    """CAS: group (CAS01), then up to six reason/amount/quantity triples, each kept with its segment."""
-    group = segment.get(1)
-    if group and group not in GROUP_CODES:  # a missing one is refused by cas_adjustments
-        reader.report(
-            segment.index,
-            f"CAS01 {group!r} is not a claim adjustment group code (CO, CR, OA, PI, PR)",
-            **reader.warning_context(),
-            severity="warning",
-        )
-    adjustments = cas_adjustments(segment, strict=True)
-    for adjustment in adjustments:
-        adjustment["segment"] = segment.index
-    return adjustments
 
 
 # --- the claim payment under construction ------------------------------------------------------
@@ -137,7 +118,7 @@ class _Reader(X12Reader):
                 "segment": segment.index,
                 "st_control": self.transaction.get(2) if self.transaction else None,
             },
-            "elements": {"CLP": segment.index},
+            "elements": {},
             "adjustments": [],
             "remarks": [],
         }
@@ -165,8 +146,8 @@ class _Reader(X12Reader):
             if line.charge - adjusted != line.paid:
                 self.report(
                     line.segment,
-                    f"2110 SVC does not balance: SVC02 {_money(line.charge)} - line CAS {_money(adjusted)} = "
-                    f"{_money(line.charge - adjusted)}, but SVC03 (paid) is {_money(line.paid)}",
+                    f"2110 SVC does not balance: {_N['svc_charge']} {_money(line.charge)} - line CAS {_money(adjusted)} = "
+                    f"{_money(line.charge - adjusted)}, but {_N['svc_paid']} (paid) is {_money(line.paid)}",
                     claim_id=payment.claim_id,
                     location="balancing",
                     severity="warning",
@@ -175,8 +156,8 @@ class _Reader(X12Reader):
         if payment.charge - adjusted != payment.paid:
             self.report(
                 payment.source.segment,
-                f"2100 CLP does not balance: CLP03 {_money(payment.charge)} - claim and line CAS "
-                f"{_money(adjusted)} = {_money(payment.charge - adjusted)}, but CLP04 (paid) is "
+                f"2100 CLP does not balance: {_N['clp_charge']} {_money(payment.charge)} - claim and line CAS "
+                f"{_money(adjusted)} = {_money(payment.charge - adjusted)}, but {_N['clp_paid']} (paid) is "
                 f"{_money(payment.paid)}",
                 claim_id=payment.claim_id,
                 location="balancing",
@@ -190,7 +171,7 @@ class _Reader(X12Reader):
         self.report(segment.index, "ST before the previous transaction set's SE", location="envelope")
 
     def start_transaction(self, segment: Segment, version: str | None) -> None:
-        self.header = {"elements": {"ST": segment.index}}
+        self.header = {"elements": {}}
         self.provider_adjustments = []
         self.claim_count = 0
         self.total_paid = Decimal(0)
@@ -234,8 +215,9 @@ class _Reader(X12Reader):
         actual = -remittance.amount if remittance.credit_debit == "D" else remittance.amount
         if actual != expected:
             self.report(
-                remittance.elements.get("BPR", remittance.source.segment),
-                f"payment does not balance: BPR02 {_money(actual)} but sum of CLP04 {_money(remittance.total_paid)}"
+                remittance.elements.get("amount", remittance.source.segment),  # the BPR (BPR02)
+                f"payment does not balance: {_N['bpr_amount']} {_money(actual)} but sum of {_N['clp_paid']} "
+                f"{_money(remittance.total_paid)}"
                 f" - PLB {_money(plb)} = {_money(expected)}",
                 location="balancing",
                 severity="warning",
@@ -243,49 +225,42 @@ class _Reader(X12Reader):
 
 
 # --- segment handlers, by (loop, segment id) ------------------------------------------------------
+#
+# Every value is read through its row of the element map (scrubber/x12map/835.yaml). The handlers say
+# where a record starts (CLP, SVC) and hold what the map cannot: the lenient BPR16, the running CLP04
+# total, strict CAS, the SVC without a procedure code, the REF*2U fallback and the PLB pairs.
 
 
 @_on("ST", "BPR")
 def _bpr(reader: _Reader, segment: Segment) -> None:
     header = reader.header
-    header["elements"]["BPR"] = segment.index
-    header["handling"] = segment.get(1) or None
-    header["credit_debit"] = segment.get(3) or None
-    header["method"] = segment.get(4) or None
-    if segment.get(16):
-        try:
-            header["payment_date"] = parse_date(segment.get(16), "BPR16")
-        except BadSegment as error:  # only the date is lost: the payment and its claims read on
-            reader.report(segment.index, f"ST BPR: {error}; the payment date is left empty", severity="warning")
-    header["amount"] = parse_decimal(segment.get(2), "BPR02")
+    _fill(_BPR, segment, reader, header, ("handling", "credit_debit", "method"))
+    try:
+        _fill(_BPR, segment, reader, header, ("payment_date",))
+    except BadSegment as error:  # only the date is lost: the payment and its claims read on
+        reader.report(segment.index, f"ST BPR: {error}; the payment date is left empty", severity="warning")
+    _fill(_BPR, segment, reader, header, ("amount",))
 
 
 @_on("ST", "TRN")
 def _trn(reader: _Reader, segment: Segment) -> None:
-    reader.header["trace_number"] = segment.get(2) or None
-    reader.header["originator"] = segment.get(3) or None
-    reader.header["elements"]["TRN"] = segment.index
+    _fill(_TRN, segment, reader, reader.header)
 
 
 @_on("1000A", "N1")
 def _payer(reader: _Reader, segment: Segment) -> None:
-    reader.header["payer_name"] = segment.get(2) or None
-    if segment.get(4):
-        reader.header["payer_id"] = segment.get(4)
-    reader.header["elements"]["N1*PR"] = segment.index
+    _fill(_N1_PR, segment, reader, reader.header)
 
 
 @_on("1000A", "REF")
 def _payer_reference(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "2U" and not reader.header.get("payer_id"):
-        reader.header["payer_id"] = segment.get(2) or None
+    if segment.get(1) == _REF_2U.row.qualifier and not reader.header.get("payer_id"):
+        _fill(_REF_2U, segment, reader, reader.header)
 
 
 @_on("1000B", "N1")
 def _payee(reader: _Reader, segment: Segment) -> None:
-    reader.header["payee_name"] = segment.get(2) or None
-    reader.header["payee_id"] = segment.get(4) or None
-    reader.header["elements"]["N1*PE"] = segment.index
+    _fill(_N1_PE, segment, reader, reader.header)
 
 
 @_on("2100", "CLP")
@@ -294,57 +269,32 @@ def _clp(reader: _Reader, segment: Segment) -> None:
     data = payment.data
     reader.claim_count += 1
     known, reader.total_known = reader.total_known, False  # unknown until CLP04 is read
-    claim_id = segment.get(1)
-    data["claim_id"] = claim_id
-    if not claim_id:
-        raise BadSegment("CLP01 (patient control number) is missing")
-    status = segment.get(2)
-    if not status:
-        raise BadSegment("CLP02 (claim status) is missing")
-    data["status"] = status
-    data["charge"] = parse_decimal(segment.get(3), "CLP03")
-    data["paid"] = parse_decimal(segment.get(4), "CLP04")
-    reader.total_paid += data["paid"]
+    _fill(_CLP, segment, reader, data, _CLP_THROUGH_PAID)
+    reader.total_paid += data[_PAID]
     reader.total_known = known
-    data["patient_responsibility"] = parse_optional_decimal(segment.get(5), "CLP05")
-    data["filing_indicator"] = segment.get(6) or None
-    data["payer_claim_number"] = segment.get(7) or None
-    data["facility_code"] = segment.get(8) or None
-    data["frequency"] = segment.get(9) or None
+    _fill(_CLP, segment, reader, data, _CLP_AFTER_PAID)
 
 
 @_on("2100", "CAS")
 def _claim_adjustments(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    data["adjustments"].extend(_adjustments(reader, segment))
-    data["elements"].setdefault("CAS", segment.index)
-
-
-def _remarks(segment: Segment, positions: range | tuple[int, ...]) -> list[str]:
-    return [segment.get(position) for position in positions if segment.get(position)]
+    _read_adjustments(reader, segment, _CLAIM_CAS, reader.record.data)  # type: ignore[union-attr]
 
 
 @_on("2100", "MOA")
 def _outpatient_remarks(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    data["remarks"].extend(_remarks(segment, range(3, 8)))
-    data["elements"]["MOA"] = segment.index
+    _fill(_MOA, segment, reader, reader.record.data)  # type: ignore[union-attr]
 
 
 @_on("2100", "MIA")
 def _inpatient_remarks(reader: _Reader, segment: Segment) -> None:
-    data = reader.record.data  # type: ignore[union-attr]
-    data["remarks"].extend(_remarks(segment, (5, 20, 21, 22, 23)))
-    data["elements"]["MIA"] = segment.index
+    _fill(_MIA, segment, reader, reader.record.data)  # type: ignore[union-attr]
 
 
 @_on("2100", "DTM")
 def _claim_date(reader: _Reader, segment: Segment) -> None:
-    field = {"232": "statement_from", "233": "statement_to"}.get(segment.get(1))
-    if field is not None:
-        data = reader.record.data  # type: ignore[union-attr]
-        data[field] = parse_date(segment.get(2), "DTM02")
-        data["elements"][f"DTM*{segment.get(1)}"] = segment.index
+    row = _CLAIM_DATES.get(segment.get(1))
+    if row is not None:
+        _fill(row, segment, reader, reader.record.data)  # type: ignore[union-attr]
 
 
 @_on("2110", "SVC")
@@ -352,87 +302,73 @@ def _svc(reader: _Reader, segment: Segment) -> None:
     payment = reader.record
     if payment is None:
         raise BadSegment("SVC before any CLP: a service line needs its claim payment")
-    line: dict[str, Any] = {"segment": segment.index, "adjustments": [], "remarks": [], "elements": {"SVC": segment.index}}
+    line: dict[str, Any] = {"segment": segment.index, "adjustments": [], "remarks": [], "elements": {}}
     payment.line = line
     payment.lines.append(line)
-    procedure = reader.composite(segment, 1, "SVC01")
-    line["qualifier"] = procedure[0] or None
-    code = procedure[1] if len(procedure) > 1 else ""
-    if not code:
-        # Without SVC01 the rest of the segment cannot be trusted (a known sample writes HC*24599.00*...).
+    _fill(_SVC, segment, reader, line, _SVC_PROCEDURE)
+    if "procedure" not in line:
+        # Without SVC01-2 the rest of the segment cannot be trusted (a known sample writes HC*24599.00*...).
         payment.unchecked_lines.add(len(payment.lines) - 1)
+        composite = _SVC_CODE.name.split("-")[0]
         reader.report(
             segment.index,
-            f"2110 SVC: SVC01 {segment.get(1)!r} has no procedure code, so the elements after it cannot be "
-            "trusted; the line is kept without amounts and left out of line balancing",
+            f"2110 SVC: {composite} {segment.get(_SVC_CODE.position)!r} has no procedure code, so the elements "
+            "after it cannot be trusted; the line is kept without amounts and left out of line balancing",
             claim_id=payment.claim_id,
             severity="warning",
         )
         return
-    line["procedure"] = code
-    line["modifiers"] = [modifier for modifier in procedure[2:6] if modifier]
-    line["charge"] = parse_decimal(segment.get(2), "SVC02")
-    line["paid"] = parse_decimal(segment.get(3), "SVC03")
-    line["revenue_code"] = segment.get(4) or None
-    line["units"] = parse_optional_decimal(segment.get(5), "SVC05")
-    if segment.get(6):
-        submitted = reader.composite(segment, 6, "SVC06")
-        line["submitted_procedure"] = (submitted[1] if len(submitted) > 1 else "") or None
-        line["submitted_modifiers"] = [modifier for modifier in submitted[2:6] if modifier]
+    _fill(_SVC, segment, reader, line, _SVC_AFTER_PROCEDURE)
 
 
 @_on("2110", "DTM")
 def _service_date(reader: _Reader, segment: Segment) -> None:
-    field = {"472": "service_date", "150": "service_date", "151": "service_end_date"}.get(segment.get(1))
-    if field is not None:
-        line = reader.record.line  # type: ignore[union-attr]
-        line[field] = parse_date(segment.get(2), "DTM02")
-        line["elements"][f"DTM*{segment.get(1)}"] = segment.index
+    row = _LINE_DATES.get(segment.get(1))
+    if row is not None:
+        _fill(row, segment, reader, reader.record.line)  # type: ignore[union-attr]
 
 
 @_on("2110", "CAS")
 def _line_adjustments(reader: _Reader, segment: Segment) -> None:
-    line = reader.record.line  # type: ignore[union-attr]
-    line["adjustments"].extend(_adjustments(reader, segment))
-    line["elements"].setdefault("CAS", segment.index)
+    _read_adjustments(reader, segment, _LINE_CAS, reader.record.line)  # type: ignore[union-attr]
 
 
 @_on("2110", "REF")
 def _line_reference(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "6R":
-        line = reader.record.line  # type: ignore[union-attr]
-        line["control_number"] = segment.get(2) or None
-        line["elements"]["REF*6R"] = segment.index
+    if segment.get(1) == _REF_6R.row.qualifier:
+        _fill(_REF_6R, segment, reader, reader.record.line)  # type: ignore[union-attr]
 
 
 @_on("2110", "AMT")
 def _line_amount(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "B6":
-        line = reader.record.line  # type: ignore[union-attr]
-        line["allowed"] = parse_decimal(segment.get(2), "AMT02")
-        line["elements"]["AMT*B6"] = segment.index
+    if segment.get(1) == _AMT_B6.row.qualifier:
+        _fill(_AMT_B6, segment, reader, reader.record.line)  # type: ignore[union-attr]
 
 
 @_on("2110", "LQ")
 def _line_remark(reader: _Reader, segment: Segment) -> None:
-    if segment.get(1) == "HE" and segment.get(2):
-        line = reader.record.line  # type: ignore[union-attr]
-        line["remarks"].append(segment.get(2))
-        line["elements"].setdefault("LQ", segment.index)
+    if segment.get(1) == _LQ_HE.row.qualifier:
+        _fill(_LQ_HE, segment, reader, reader.record.line)  # type: ignore[union-attr]
 
 
 @_on("PLB", "PLB")
 def _plb(reader: _Reader, segment: Segment) -> None:
-    provider_id = segment.get(1) or None
-    fiscal_period = parse_date(segment.get(2), "PLB02") if segment.get(2) else None
-    reader.header["elements"].setdefault("PLB", segment.index)
+    """PLB01/PLB02, then each reason/amount pair (PLB03/04 ... PLB13/14) as one provider adjustment."""
+    cache: dict[int, list[str]] = {}
+    provider_id = _PLB_PROVIDER(segment, reader, cache)
+    fiscal_period = _PLB_PERIOD(segment, reader, cache)
+    reader.header["elements"].setdefault("provider_adjustments", segment.index)
     found = False
-    for position in range(3, 15, 2):
-        if not segment.get(position):
+    for reason_element, read_reason, read_reference, amount_element, read_amount in _PLB_PAIRS:
+        if not segment.get(reason_element.position):
             continue
-        reason = reader.composite(segment, position, f"PLB{position:02d}")
         try:
-            amount = parse_decimal(segment.get(position + 1), f"PLB{position + 1:02d}")
+            reason = read_reason(segment, reader, cache)
+            if reason is None:
+                raise BadSegment(f"{reason_element.name} ({reason_element.meaning}) is missing")
+            amount = read_amount(segment, reader, cache)
+            if amount is None:
+                raise BadSegment(f"{amount_element.name} ({amount_element.meaning}) is missing")
         except BadSegment:
             reader.total_known = False
             raise
@@ -440,12 +376,140 @@ def _plb(reader: _Reader, segment: Segment) -> None:
             {
                 "provider_id": provider_id,
                 "fiscal_period": fiscal_period,
-                "reason": reason[0],
-                "reference": (reason[1] if len(reason) > 1 else "") or None,
+                "reason": reason,
+                "reference": read_reference(segment, reader, cache),
                 "amount": amount,
                 "segment": segment.index,
             }
         )
         found = True
     if not found:
-        raise BadSegment("PLB has no adjustment reason and amount (PLB03/PLB04)")
+        first = _PLB_PAIRS[0]
+        raise BadSegment(f"PLB has no adjustment reason and amount ({first[0].name.split('-')[0]}/{first[3].name})")
+
+
+# --- reading through the element map -------------------------------------------------------------
+
+
+def _fill(row: _Row, segment: Segment, reader: _Reader, record: dict[str, Any], fields: tuple[str, ...] | None = None) -> None:
+    """Read ``row``'s elements (those filling ``fields``, when given) into ``record``, in map order.
+
+    A value replaces the field's, an absent one leaves it (a required one raises), a list is added to the
+    field's list (remarks from MOA, MIA and LQ add up). ``record["elements"][field]`` is the segment a
+    value came from. Unlike ``x12_elements.CompiledRow.read`` (837P), a repeated segment is not refused: the 835
+    reader has always taken the last one, and still does.
+    """
+    positions = record["elements"]
+    cache: dict[int, list[str]] = {}
+    index = segment.index
+    for element, read in row.readers:
+        field = element.field
+        if fields is not None and field not in fields:
+            continue
+        value = read(segment, reader, cache)
+        if isinstance(value, list):
+            if value:
+                record.setdefault(field, []).extend(value)
+                positions.setdefault(field, index)
+        elif value is None:
+            if element.required:
+                raise BadSegment(f"{element.name} ({element.meaning}) is missing")
+        else:
+            record[field] = value
+            positions[field] = index
+
+
+def _read_adjustments(reader: _Reader, segment: Segment, row: _Row, record: dict[str, Any]) -> None:
+    """CAS, strictly (an amount needs its reason); a group code outside the map's list is a warning."""
+    element = row.row.elements[0]
+    group = segment.get(element.position)
+    if group and group not in GROUP_CODES:  # a missing one is refused by cas_adjustments
+        reader.report(
+            segment.index,
+            f"{element.segment}{element.position:02d} {group!r} is not a claim adjustment group code "
+            f"({', '.join(sorted(GROUP_CODES))})",
+            **reader.warning_context(),
+            severity="warning",
+        )
+    adjustments = cas_adjustments(segment, strict=True)
+    for adjustment in adjustments:
+        adjustment["segment"] = segment.index
+    record[element.field].extend(adjustments)
+    record["elements"].setdefault(element.field, segment.index)
+
+
+def _row(loop: str, segment: str) -> _Row:
+    """The compiled map row of ``segment`` (``DTM*232``) in ``loop``; a missing row fails at import."""
+    return _ROWS[(loop, segment)]
+
+
+def _dates(loop: str) -> dict[str | None, _Row]:
+    """The loop's DTM rows by qualifier (DTM01)."""
+    return {row.row.qualifier: row for (in_loop, _), row in _ROWS.items() if in_loop == loop and row.row.segment_id == "DTM"}
+
+
+def _element(row: _Row, field: str) -> ElementRow:
+    (element,) = [element for element in row.row.elements if element.field == field]
+    return element
+
+
+def _fields(row: _Row, after: str | None = None, through: str | None = None) -> tuple[str, ...]:
+    """The row's fields in map order: those after ``after`` or up to and with ``through``."""
+    names = [element.field for element in row.row.elements]
+    if through is not None:
+        return tuple(names[: names.index(through) + 1])
+    return tuple(names[names.index(after) + 1 :] if after is not None else names)
+
+
+class _Row:
+    """A map row with a value reader per element (``x12_elements.compile_element``)."""
+
+    __slots__ = ("row", "readers")
+
+    def __init__(self, row: SegmentRow):
+        self.row = row
+        self.readers = tuple((element, compile_element(element)) for element in row.elements)
+
+
+ELEMENT_MAP = element_map("835")
+_ROWS = {(row.loop, row.segment): _Row(row) for row in ELEMENT_MAP.segments}
+_BPR, _TRN = _row("ST", "BPR"), _row("ST", "TRN")
+_N1_PR, _REF_2U, _N1_PE = _row("1000A", "N1*PR"), _row("1000A", "REF*2U"), _row("1000B", "N1*PE")
+_CLP, _CLAIM_CAS, _MOA, _MIA = _row("2100", "CLP"), _row("2100", "CAS"), _row("2100", "MOA"), _row("2100", "MIA")
+_PAID = _element(_CLP, "paid").field
+_CLP_THROUGH_PAID, _CLP_AFTER_PAID = _fields(_CLP, through=_PAID), _fields(_CLP, after=_PAID)
+_CLAIM_DATES = _dates("2100")
+_SVC, _LINE_CAS = _row("2110", "SVC"), _row("2110", "CAS")
+_SVC_CODE = _element(_SVC, "procedure")
+_SVC_PROCEDURE, _SVC_AFTER_PROCEDURE = _fields(_SVC, through="procedure"), _fields(_SVC, after="procedure")
+_LINE_DATES = _dates("2110")
+_REF_6R, _AMT_B6, _LQ_HE = _row("2110", "REF*6R"), _row("2110", "AMT*B6"), _row("2110", "LQ*HE")
+GROUP_CODES = _element(_CLAIM_CAS, "adjustments").codes or frozenset()
+assert GROUP_CODES == _element(_LINE_CAS, "adjustments").codes, "835.yaml: the 2100 and 2110 CAS group codes differ"
+
+
+def _plb_readers() -> tuple[Any, Any, tuple[tuple[ElementRow, Any, Any, ElementRow, Any], ...]]:
+    """PLB01 and PLB02 readers, and per pair: (reason element, reason, reference, amount element, amount)."""
+    by_field: dict[str, list[tuple[ElementRow, Any]]] = {}
+    for element, read in _row("PLB", "PLB").readers:
+        by_field.setdefault(element.field, []).append((element, read))
+    (_, provider), (_, period) = by_field["provider_id"][0], by_field["fiscal_period"][0]
+    pairs = tuple(
+        (reason[0], reason[1], reference[1], amount[0], amount[1])
+        for reason, reference, amount in zip(by_field["reason"], by_field["reference"], by_field["amount"], strict=True)
+    )
+    for (reason, _), (reference, _), (amount, _) in zip(by_field["reason"], by_field["reference"], by_field["amount"]):
+        # PLB03-1 / PLB03-2 / PLB04, and so on
+        assert reference.position == reason.position and amount.position == reason.position + 1, f"835.yaml: {reason.name}"
+    return provider, period, pairs
+
+
+_PLB_PROVIDER, _PLB_PERIOD, _PLB_PAIRS = _plb_readers()
+# The elements the balancing notices name (SVC02, SVC03, CLP03, CLP04, BPR02), from the map.
+_N = {
+    "svc_charge": _element(_SVC, "charge").name,
+    "svc_paid": _element(_SVC, "paid").name,
+    "clp_charge": _element(_CLP, "charge").name,
+    "clp_paid": _element(_CLP, "paid").name,
+    "bpr_amount": _element(_BPR, "amount").name,
+}

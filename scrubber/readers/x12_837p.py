@@ -480,6 +480,6 @@ def _garbled_id(text: str) -> str | None:
         return None
     for size in (3, 2):
         prefix = match.group()[:size]
-        if prefix in KNOWN_SEGMENTS and len(text) > size and not text[size].isalnum():
+        if prefix in KNOWN_SEGMENTS and len(text) > size and not (text[size].isascii() and text[size].isalnum()):
             return prefix
     return None
