@@ -9,7 +9,8 @@ from scrubber.facts import claim_facts
 from scrubber.findings import ClaimResult, Finding, locate
 from scrubber.model import Claim, ParseIssue
 from scrubber.profiles import ProfileSet
-from scrubber.rules.spec import RuleSpec, render
+from scrubber.facts.model_facts import ModelFacts
+from scrubber.rules.spec import RuleSpec, _placeholders, render
 
 BATCH_SIZE = 256
 
@@ -31,6 +32,10 @@ class Scrubber:
         severity: dict[str, str] | None = None,
     ):
         self.rules = {rule.id: rule for rule in rules}
+        needed: set[str] = set()
+        for rule in rules:
+            needed |= rule.facts | set(_placeholders(rule.message)) | set(_placeholders(rule.fix))
+        self.model_facts = ModelFacts(frozenset(needed))
         self.engine = engine
         self.batch_size = batch_size
         self.profiles = profiles
@@ -55,7 +60,7 @@ class Scrubber:
         profiles = [self.profiles.for_claim(claim) if self.profiles is not None else None for claim in claims]
         facts = []
         for position, (claim, profile) in enumerate(zip(claims, profiles)):
-            facts.extend(claim_facts(claim, str(position), profile))
+            facts.extend(claim_facts(claim, str(position), profile, self.model_facts))
         by_claim: list[list[tuple[str, str]]] = [[] for _ in claims]
         for rule_id, fact_id in self.engine.evaluate(facts):
             claim_key, _, line_key = fact_id.partition(".")

@@ -18,7 +18,8 @@ import threading
 from typing import Any, Sequence
 
 from scrubber.engine import EngineUnavailable, Hit
-from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, facts_used
+from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, engine_native, facts_used
+from scrubber.rules.evaluate import ClaimFacts, Predicate, compile_condition as compile_predicate, group_by_claim
 from scrubber.rules.spec import RuleSpec
 
 try:
@@ -35,8 +36,35 @@ _lock = threading.Lock()
 _ORDER_OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
+def key(name: str) -> str:
+    """A fact name as a durable_rules key: model paths (``payer.filing_indicator``) lose their dots."""
+    return name.replace(".", "__")
+
+
+def lower(condition: Condition, prefix: str) -> tuple[Condition, list[tuple[str, Predicate]]]:
+    """``condition`` as durable_rules can evaluate it, plus the pre-pass facts it then reads.
+
+    Plain comparisons and all/any over them stay; every other part (code sets, lists, dates, cross-line
+    conditions, ``not``) becomes a boolean fact named ``<prefix><n>``, computed by the pre-pass from the
+    rule's own text, and tested with ``eq: true``. durable_rules still decides the rule."""
+    prepass: list[tuple[str, Predicate]] = []
+
+    def visit(node: Condition) -> Condition:
+        if isinstance(node, Compare):
+            return node
+        if isinstance(node, (AllOf, AnyOf)) and not engine_native(node):
+            return type(node)(tuple(visit(item) for item in node.items))
+        if engine_native(node):
+            return node
+        name = f"{prefix}{len(prepass)}"
+        prepass.append((name, compile_predicate(node)))
+        return Compare(name, "eq", True)
+
+    return visit(condition), prepass
+
+
 def compile_condition(condition: Condition) -> dict[str, Any]:
-    """A condition in durable_rules' JSON expression form."""
+    """A lowered condition in durable_rules' JSON expression form."""
     if isinstance(condition, AllOf):
         return {"$and": [compile_condition(item) for item in condition.items]}
     if isinstance(condition, AnyOf):
@@ -45,7 +73,11 @@ def compile_condition(condition: Condition) -> dict[str, Any]:
 
 
 def _compile_compare(compare: Compare) -> dict[str, Any]:
-    key, op, value = compare.fact, compare.op, compare.value
+    key_, op, value = key(compare.fact), compare.op, compare.value
+    return _compile_op(key_, op, value)
+
+
+def _compile_op(key: str, op: str, value: Any) -> dict[str, Any]:
     if op == "exists":
         return {"$ex" if value else "$nex": {key: 1}}
     if op == "eq":
@@ -59,7 +91,7 @@ def _compile_compare(compare: Compare) -> dict[str, Any]:
     return {_ORDER_OPERATORS[op]: {key: value}}
 
 
-def compile_ruleset(rules: Sequence[RuleSpec]) -> tuple[dict[str, Any], dict[str, str]]:
+def compile_ruleset(rules: Sequence[RuleSpec], offset: int = 0) -> tuple[dict[str, Any], dict[str, str]]:
     """One durable_rules ruleset definition for up to 32 rules, plus the map rule name → rule id."""
     if len(rules) > RULES_PER_RULESET:
         raise ValueError(f"at most {RULES_PER_RULESET} rules per ruleset, got {len(rules)}")
@@ -68,8 +100,9 @@ def compile_ruleset(rules: Sequence[RuleSpec]) -> tuple[dict[str, Any], dict[str
     for number, rule in enumerate(rules):
         name = f"r{number}"
         names[name] = rule.id
+        lowered, _ = lower(rule.condition, f"_s{offset + number}_")
         # The positive `kind` guard first: a rule of negations alone matches the engine's state fact.
-        expression = {"$and": [{"kind": rule.scope}, compile_condition(rule.condition)]}
+        expression = {"$and": [{"kind": rule.scope}, compile_condition(lowered)]}
         definition[name] = {"all": [{"m": expression}]}
     definition[SEEN] = {"all": [{"m": {"$ex": {"kind": 1}}}]}
     return definition, names
@@ -93,15 +126,22 @@ class DurableEngine:
     def __init__(self, rules: Sequence[RuleSpec]):
         # Per shard: the C handle, rule names, and the fact keys its rules read. Sending only those
         # keys (facts carry ~50) cuts JSON encoding and the engine's message decoding several-fold.
-        self._shards: list[tuple[int, dict[str, str], dict[str, tuple[str, ...]]]] = []
+        self._shards: list[tuple[int, dict[str, str], dict[str, tuple[tuple[str, str], ...]]]] = []
+        # The pre-pass: per scope, the boolean facts lowered rules read, each with its predicate.
+        self._prepass: dict[str, list[tuple[str, Predicate]]] = {"claim": [], "line": []}
         for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
             shard = rules[start : start + RULES_PER_RULESET]
-            definition, names = compile_ruleset(shard)
+            definition, names = compile_ruleset(shard, start)
             handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
+            read: dict[str, set[str]] = {"claim": set(), "line": set()}
+            for number, rule in enumerate(shard):
+                lowered, prepass = lower(rule.condition, f"_s{start + number}_")
+                self._prepass[rule.scope] += prepass
+                read[rule.scope] |= facts_used(lowered)
             keys = {}
             for kind in ("claim", "line"):  # a claim fact needs only what claim rules read, and so on
-                read = set().union(*(facts_used(rule.condition) for rule in shard if rule.scope == kind))
-                keys[kind] = ("id", "kind", *sorted(read - {"id", "kind"}))
+                names_read = ("id", "kind", *sorted(read[kind] - {"id", "kind"}))
+                keys[kind] = tuple((name, key(name)) for name in names_read)
             self._shards.append((handle, names, keys))
 
     def evaluate(self, facts: Sequence[dict[str, Any]]) -> list[Hit]:
@@ -110,18 +150,32 @@ class DurableEngine:
         expected = {fact["id"] for fact in facts}
         if len(expected) != len(facts):
             raise ValueError("fact ids must be unique within a batch")
+        self._run_prepass(facts)
         hits: list[Hit] = []
         # Retraction identifies a fact by its id alone (measured: state empties, memory stays flat).
         retraction = json.dumps([{"id": fact["id"]} for fact in facts])
         with _lock:
             for handle, names, keys in self._shards:
-                payload = json.dumps([{key: fact[key] for key in keys[fact["kind"]] if key in fact} for fact in facts])
+                payload = json.dumps([{safe: fact[name] for name, safe in keys[fact["kind"]] if name in fact} for fact in facts])
                 seen = self._run_shard(handle, names, payload, retraction, hits)
                 if seen != expected:
                     missing = sorted(expected - seen)[:5]
                     raise RuntimeError(f"durable_rules did not see facts {missing}: findings would be lost")
         # The Rete network fires once per satisfied branch of an `$or` (measured): keep one hit per pair.
         return list(dict.fromkeys(hits))
+
+    def _run_prepass(self, facts: Sequence[dict[str, Any]]) -> None:
+        """Compute the boolean facts of the lowered rules on each claim and line fact."""
+        claim_prepass, line_prepass = self._prepass["claim"], self._prepass["line"]
+        if not claim_prepass and not line_prepass:
+            return
+        for claim in group_by_claim(facts):
+            header = claim.claim
+            for name, predicate in claim_prepass if claim.has_claim else ():
+                header[name] = predicate(header, claim, None)
+            for index, line in enumerate(claim.lines):
+                for name, predicate in line_prepass:
+                    line[name] = predicate(line, claim, index)
 
     @staticmethod
     def _run_shard(handle: int, names: dict[str, str], payload: str, retraction: str, hits: list[Hit]) -> set[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from scrubber.facts import behavioral, core, structural, timely
+from scrubber.facts import behavioral, core, model_facts, structural, timely
 from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, FactSpec, cents
 from scrubber.model import Claim
 
@@ -29,18 +29,25 @@ if TYPE_CHECKING:
 PROVIDERS = (core, structural, behavioral, timely)
 
 FACTS: dict[str, FactSpec] = {}
-for _provider in PROVIDERS:
-    for _spec in _provider.SPECS:
-        if _spec.name in FACTS:
-            raise RuntimeError(f"fact {_spec.name!r} is defined twice")
-        FACTS[_spec.name] = _spec
+for _spec in [*model_facts.SPECS, *(spec for provider in PROVIDERS for spec in provider.SPECS)]:
+    if _spec.name in FACTS:
+        raise RuntimeError(f"fact {_spec.name!r} is defined twice")
+    FACTS[_spec.name] = _spec
+MODEL_FACTS = model_facts.GENERATED  # named from the model; the rest are derived in Python
+_ALL_MODEL_FACTS = model_facts.ModelFacts()
 
 
-def claim_facts(claim: Claim, key: str, profile: "PayerProfile | None" = None) -> list[dict[str, Any]]:
+def claim_facts(
+    claim: Claim, key: str, profile: "PayerProfile | None" = None, model: model_facts.ModelFacts | None = None
+) -> list[dict[str, Any]]:
     """The claim fact (id ``key``) followed by one fact per line (id ``key.n``, n = position),
-    under the claim's payer ``profile`` (filing limit, prior-auth requirement)."""
+    under the claim's payer ``profile`` (filing limit, prior-auth requirement).
+
+    ``model`` extracts the model facts a rule set reads (``model_facts.ModelFacts(needed)``); all by default."""
+    model = model or _ALL_MODEL_FACTS
     context = ClaimContext(claim, profile)
     header: dict[str, Any] = {"id": key, "kind": "claim"}
+    model.add_claim_facts(claim, header)
     for provider in PROVIDERS:
         provider.add_claim_facts(claim, context, header)
     facts = [header]
@@ -48,6 +55,7 @@ def claim_facts(claim: Claim, key: str, profile: "PayerProfile | None" = None) -
         fact = dict(header)
         fact["id"] = f"{key}.{position}"
         fact["kind"] = "line"
+        model.add_line_facts(claim, line, fact)
         for provider in PROVIDERS:
             provider.add_line_facts(claim, line, context, fact)
         facts.append(fact)

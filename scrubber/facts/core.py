@@ -12,16 +12,11 @@ from scrubber.model import Claim, ServiceLine
 
 SPECS = [
     _claim("kind", str, "'claim' or 'line'", "-"),
-    _claim("claim_id", str, "patient control number", "CLM01"),
     _claim("payer_sequence", str, "payer responsibility sequence of the destination payer", "2000B SBR01"),
     _claim("payer_insurance_type", str, "insurance type when Medicare is not primary", "2000B SBR05"),
     _claim("payer_filing_indicator", str, "claim filing indicator (MB, MC, AM, CI, ...)", "2000B SBR09"),
     _claim("payer_id", str, "destination payer id", "2010BB NM109"),
     _claim("payer_is_secondary_or_later", bool, "SBR01 is S, T or A-H", "2000B SBR01"),
-    _claim("assignment", str, "provider accepts assignment (A, B, C)", "CLM07"),
-    _claim("benefits_assignment", str, "benefits assignment certification (Y, N, W)", "CLM08"),
-    _claim("frequency", str, "claim frequency (1 original, 7 replacement, 8 void)", "CLM05-3"),
-    _claim("place_of_service", str, "place of service", "CLM05-1"),
     _claim("charge_cents", int, "total claim charge in cents", "CLM02"),
     _claim("line_charge_total_cents", int, "sum of the line charges in cents", "SV102"),
     _claim("line_count", int, "number of service lines", "LX"),
@@ -29,7 +24,6 @@ SPECS = [
     _claim("related_cause_auto_accident", bool, "CLM11 holds AA", "CLM11-1..3"),
     _claim("related_cause_employment", bool, "CLM11 holds EM", "CLM11-1..3"),
     _claim("related_cause_other_accident", bool, "CLM11 holds OA", "CLM11-1..3"),
-    _claim("accident_state", str, "auto accident state", "CLM11-4"),
     _claim("has_accident_date", bool, "an accident date is present", "DTP*439"),
     _claim("has_traffic_accident_diagnosis", bool, "an ICD-10-CM external-cause code for a traffic accident", "HI"),
     _claim("patient_state", str, "state of the patient (2010CA), else the subscriber (2010BA)", "2010BA N402 / 2010CA N402"),
@@ -91,7 +85,6 @@ SPECS = [
 
 def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -> None:
     payer = claim.payer
-    fact["claim_id"] = claim.claim_id
 
     def put(name: str, value: Any) -> None:
         if value is not None and value != "":
@@ -102,10 +95,6 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     put("payer_filing_indicator", payer.filing_indicator)
     put("payer_id", payer.payer_id)
     fact["payer_is_secondary_or_later"] = payer.sequence in SECONDARY_SEQUENCES
-    put("assignment", claim.assignment)
-    put("benefits_assignment", claim.benefits_assignment)
-    put("frequency", claim.frequency)
-    put("place_of_service", claim.place_of_service)
     fact["charge_cents"] = cents(claim.total_charge)
     fact["line_charge_total_cents"] = sum(cents(line.charge) for line in claim.lines)
     fact["line_count"] = len(claim.lines)
@@ -115,7 +104,6 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     fact["related_cause_auto_accident"] = "AA" in causes
     fact["related_cause_employment"] = "EM" in causes
     fact["related_cause_other_accident"] = "OA" in causes
-    put("accident_state", claim.accident_state)
     fact["has_accident_date"] = claim.accident_date is not None
     fact["has_traffic_accident_diagnosis"] = any(
         codesets.is_traffic_accident_code(diagnosis.code)

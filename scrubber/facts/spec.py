@@ -17,21 +17,31 @@ PAYER_ORDER = "PSTABCDEFGH"
 SECONDARY_SEQUENCES = tuple(PAYER_ORDER[1:])
 
 
+_KIND_OF_TYPE = {str: "text", int: "integer", bool: "boolean", list: "list"}
+
+
 @dataclass(frozen=True, slots=True)
 class FactSpec:
     name: str
-    type: type  # str, int or bool
+    type: type  # what the engines see: str, int, bool (list: only the pre-pass reads it)
     scope: str  # "claim" (on claim and line facts) or "line" (line facts only)
     description: str
     element: str  # the X12 element(s) it comes from
+    kind: str = ""  # text, integer, boolean, money (cents), quantity (thousandths), date (ordinal), list
+    optional: bool = True  # the fact may be missing from a claim
+    item_kind: str | None = None  # for a list: the kind of its items
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", _KIND_OF_TYPE[self.type])
 
 
 def claim_spec(name: str, kind: type, description: str, element: str) -> FactSpec:
-    return FactSpec(name, kind, "claim", description, element)
+    return FactSpec(name, kind, "claim", description, element, "money" if name.endswith("_cents") else "")
 
 
 def line_spec(name: str, kind: type, description: str, element: str) -> FactSpec:
-    return FactSpec(name, kind, "line", description, element)
+    return FactSpec(name, kind, "line", description, element, "money" if name.endswith("_cents") else "")
 
 
 def cents(amount: Decimal) -> int:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-import string
+import contextvars
+import datetime as dt
+import re
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scrubber.facts import FACTS
-from scrubber.rules.conditions import Condition, ConditionError, facts_used, parse_condition
+from scrubber.facts.spec import FactSpec
+from scrubber.rules.conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    ConditionError,
+    Lines,
+    Measure,
+    Not,
+    ParseContext,
+    Test,
+    facts_used,
+    parse_condition,
+)
+
+CONDITION_TYPES = (Compare, AllOf, AnyOf, Not, Test, Measure, Lines)
+# The code sets rules may name while they load: the bundled ones (None) or the loader's (bundled + the user's).
+CODE_SETS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("code_sets", default=None)
 from scrubber.x12map import ElementRow, UnknownElement, element_map
 
 Severity = Literal["error", "warning", "info"]
@@ -18,18 +39,34 @@ _DENIAL = r"^(CO|OA|PI|PR|CR)-[A-Z0-9]{1,4}$"
 
 
 class RuleCase(BaseModel):
-    """An inline test case: a claim (overrides of the base claim in ``rules.testing``) and the verdict."""
+    """An inline test case: a claim (overrides of the base claim in ``rules.testing``) and the verdict.
+
+    ``expect``: ``flag`` (the rule must flag), ``pass`` / ``near-miss`` (it must not; a near miss is a claim
+    that almost fits), or a known gap: ``todo-flag`` (it should flag but does not yet) and ``todo-pass`` (it
+    should not flag but does today). A todo case is reported, not failed, while the gap is there, and
+    fails once the rule does what it says ("fixed: turn it into a flag case"), as semgrep's todoruleid.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=_RULE_ID)
-    expect: Literal["flag", "pass", "near-miss"]
+    expect: Literal["flag", "pass", "near-miss", "todo-flag", "todo-pass"]
     claim: dict[str, Any] = Field(default_factory=dict)
     lines: list[int] | None = None  # for line rules that flag: exactly these line numbers
     segment: str | None = None  # for flag cases: every finding points at a segment with this tag (NM1*82)
     element: str | None = None  # ... names this element (NM109)
     message_contains: str | None = None  # ... and its message holds this text
     note: str | None = None
+
+    @property
+    def todo(self) -> bool:
+        """A known gap: the rule does not yet give this case's verdict."""
+        return self.expect.startswith("todo-")
+
+    @property
+    def should_flag(self) -> bool:
+        """The verdict the rule should give: flag (``flag``, ``todo-flag``) or not (``pass``, ``near-miss``, ``todo-pass``)."""
+        return self.expect in ("flag", "todo-flag")
 
 
 class RuleSpec(BaseModel):
@@ -63,6 +100,7 @@ class RuleSpec(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     cases: list[RuleCase]
     file: str | None = None
+    warnings: list[str] = Field(default_factory=list, description="load warnings (filled by the loader)")
 
     @field_validator("sources")
     @classmethod
@@ -88,21 +126,24 @@ class RuleSpec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _parse_when(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "when" in data and not isinstance(data["when"], (tuple,)):
+        if isinstance(data, dict) and "when" in data and not isinstance(data["when"], CONDITION_TYPES):
             scope = data.get("scope", "claim")
+            context = ParseContext(code_sets=CODE_SETS.get())
             try:
-                data = {**data, "when": parse_condition(data["when"], scope)}
+                data = {**data, "when": parse_condition(data["when"], scope, context=context)}
             except ConditionError as error:
                 raise ValueError(str(error)) from None
+            data["warnings"] = [*data.get("warnings", []), *context.warnings]
         return data
 
     @model_validator(mode="after")
     def _check(self) -> "RuleSpec":
-        kinds = {case.expect for case in self.cases}
+        kinds = {case.expect for case in self.cases if not case.todo}  # known gaps prove nothing yet
         missing = {"flag", "pass", "near-miss"} - kinds
         if missing:
             raise ValueError(
-                f"rule {self.id!r} needs inline cases that flag, pass and near-miss; missing: {sorted(missing)}"
+                f"rule {self.id!r} needs inline cases that flag, pass and near-miss (todo cases do not count); "
+                f"missing: {sorted(missing)}"
             )
         names = [case.name for case in self.cases]
         if len(names) != len(set(names)):
@@ -123,14 +164,39 @@ class RuleSpec(BaseModel):
         return facts_used(self.when)
 
 
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
 def _placeholders(template: str) -> list[str]:
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+    return _PLACEHOLDER.findall(template)
 
 
-class _Defaults(dict):
-    def __missing__(self, key: str) -> str:
-        return "(none)"
+def show(name: str, value: Any) -> str:
+    """A fact value as a person reads it: dollars (``120.00``), units, ISO dates, comma lists."""
+    spec = FACTS.get(name)
+    kind = spec.kind if spec is not None else ""
+    if isinstance(value, list):
+        item = FactSpec(name, str, "claim", "", "", spec.item_kind or "text") if spec is not None else None
+        return ", ".join(show_kind(item.kind if item else "", v) for v in value) or "(none)"
+    return show_kind(kind, value)
+
+
+def show_kind(kind: str, value: Any) -> str:
+    if kind == "money" and isinstance(value, int):
+        sign = "-" if value < 0 else ""
+        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+    if kind == "quantity" and isinstance(value, int):
+        return format(Decimal(value) / 1000, "f").rstrip("0").rstrip(".") if value % 1000 else str(value // 1000)
+    if kind == "date" and isinstance(value, int):
+        return dt.date.fromordinal(value).isoformat()
+    return str(value)
 
 
 def render(template: str, fact: dict[str, Any]) -> str:
-    return template.format_map(_Defaults(fact))
+    """``template`` with each ``{fact}`` replaced by the fact's value as ``show`` writes it."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        return show(name, fact[name]) if name in fact else "(none)"
+
+    return _PLACEHOLDER.sub(value, template)

@@ -1,0 +1,228 @@
+"""Conditions compiled to Python closures over the facts of one claim.
+
+A predicate is ``predicate(fact, claim, index) -> bool``: ``fact`` is the record under test (the claim
+fact, or one line fact), ``claim`` the facts of its whole claim (``ClaimFacts``), ``index`` the position of
+the line under test (None for a claim fact). The reference engine evaluates whole rules with it; the
+durable_rules engine uses it as its pre-pass for the parts of a rule that are not plain comparisons
+(code sets, lists, dates, cross-line conditions), then decides the rule itself. The semantics, missing
+values included, are the ones ``rules.conditions`` documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, FactRef, Lines, Measure, Not, Test
+
+Predicate = Callable[[dict[str, Any], "ClaimFacts", "int | None"], bool]
+_ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "eq": operator.eq, "ne": operator.ne}
+_DATE_ORDER = {"before": operator.lt, "after": operator.gt, "on_or_before": operator.le, "on_or_after": operator.ge}
+SERVICE_DATE = "line.service_date"
+
+
+@dataclass(slots=True)
+class ClaimFacts:
+    """The facts of one claim: its claim fact and its line facts, in line order."""
+
+    claim: dict[str, Any]
+    lines: list[dict[str, Any]]
+    has_claim: bool = True  # False: line facts fed without their claim fact (engine tests)
+
+
+def group_by_claim(facts: Sequence[dict[str, Any]]) -> Iterator[ClaimFacts]:
+    """Split a batch (claim fact ``k`` then its lines ``k.0``, ``k.1``, ...) into claims."""
+    current: ClaimFacts | None = None
+    for fact in facts:
+        if fact["kind"] == "claim":
+            if current is not None:
+                yield current
+            current = ClaimFacts(fact, [])
+        elif current is not None and fact["id"].startswith(current.claim["id"] + "."):
+            current.lines.append(fact)
+        else:  # a line fact without its claim fact (engine tests feed bare facts): a claim of its own
+            if current is not None:
+                yield current
+            current = ClaimFacts({"id": fact["id"].split(".")[0], "kind": "claim"}, [fact], has_claim=False)
+    if current is not None:
+        yield current
+
+
+def compile_condition(condition: Condition) -> Predicate:
+    if isinstance(condition, AllOf):
+        parts = [compile_condition(item) for item in condition.items]
+        return lambda fact, claim, index: all(part(fact, claim, index) for part in parts)
+    if isinstance(condition, AnyOf):
+        parts = [compile_condition(item) for item in condition.items]
+        return lambda fact, claim, index: any(part(fact, claim, index) for part in parts)
+    if isinstance(condition, Not):
+        inner = compile_condition(condition.item)
+        return lambda fact, claim, index: not inner(fact, claim, index)
+    if isinstance(condition, Compare):
+        return _compare(condition)
+    if isinstance(condition, Test):
+        return _test(condition)
+    if isinstance(condition, Measure):
+        return _measure(condition)
+    if isinstance(condition, Lines):
+        return _lines(condition)
+    raise TypeError(f"not a condition: {condition!r}")
+
+
+def _compare(compare: Compare) -> Predicate:
+    key, op, value = compare.fact, compare.op, compare.value
+    # A missing fact fails every comparison (as in durable_rules); only `exists: false` matches it.
+    if op == "exists":
+        return (lambda fact, claim, index: key in fact) if value else (lambda fact, claim, index: key not in fact)
+    if op == "in":
+        allowed = frozenset(value)
+        return lambda fact, claim, index: key in fact and fact[key] in allowed
+    if op == "not_in":
+        refused = frozenset(value)
+        return lambda fact, claim, index: key in fact and fact[key] not in refused
+    compare_values = _ORDER[op]
+    return lambda fact, claim, index: key in fact and compare_values(fact[key], value)
+
+
+def _on(fact: dict[str, Any]) -> dt.date | None:
+    ordinal = fact.get(SERVICE_DATE)
+    return dt.date.fromordinal(ordinal) if ordinal is not None else None
+
+
+def _member(values: Any) -> Callable[[Any, dict[str, Any]], bool]:
+    """Membership in a literal set of values, or in a code set judged on the line's date of service."""
+    if isinstance(values, frozenset):
+        return lambda item, fact: item in values
+    return lambda item, fact: values.contains(item, _on(fact))
+
+
+def _test(test: Test) -> Predicate:
+    key, op, value = test.fact, test.op, test.value
+    if op in ("in_set", "not_in_set"):
+        wanted = op == "in_set"
+        code_set = value
+        return lambda fact, claim, index: key in fact and code_set.contains(fact[key], _on(fact)) == wanted
+    if op == "between":
+        low, high = value
+        if isinstance(low, str):
+            size = len(low)
+            return lambda fact, claim, index: key in fact and len(fact[key]) == size and low <= fact[key] <= high
+        return lambda fact, claim, index: key in fact and low <= fact[key] <= high
+    if op == "starts_with":
+        prefixes = tuple(value)
+        return lambda fact, claim, index: key in fact and fact[key].startswith(prefixes)
+    if op == "contains":
+        return lambda fact, claim, index: value in fact.get(key, ())
+    if op == "not_contains":
+        return lambda fact, claim, index: value not in fact.get(key, ())
+    if op in ("any_in", "all_in", "none_in"):
+        member = _member(value)
+        if op == "any_in":
+            return lambda fact, claim, index: any(member(item, fact) for item in fact.get(key, ()))
+        if op == "none_in":
+            return lambda fact, claim, index: not any(member(item, fact) for item in fact.get(key, ()))
+        return lambda fact, claim, index: bool(fact.get(key)) and all(member(item, fact) for item in fact[key])
+    order = _DATE_ORDER[op]
+    if isinstance(value, FactRef):
+        other = value.fact
+        return lambda fact, claim, index: key in fact and other in fact and order(fact[key], fact[other])
+    return lambda fact, claim, index: key in fact and order(fact[key], value)
+
+
+def age_in_years(born: int, on: int) -> int:
+    """Whole years from the ordinal ``born`` to the ordinal ``on`` (a birthday counts on its day)."""
+    start, end = dt.date.fromordinal(born), dt.date.fromordinal(on)
+    years = end.year - start.year
+    if (end.month, end.day) < (start.month, start.day):
+        years -= 1
+    return years
+
+
+def _key(fact: dict[str, Any], keys: tuple[str, ...]) -> tuple | None:
+    """The values of ``keys`` (lists as sorted tuples: modifiers in any order), or None if one is missing."""
+    values = []
+    for name in keys:
+        if name not in fact:
+            return None
+        value = fact[name]
+        values.append(tuple(sorted(value, key=str)) if isinstance(value, list) else value)
+    return tuple(values)
+
+
+def _measure(measure: Measure) -> Predicate:
+    compare_values, target = _ORDER[measure.op], measure.value
+    kind = measure.measure
+    if kind == "count":
+        (key,) = measure.args
+        return lambda fact, claim, index: compare_values(len(fact.get(key, ())), target)
+    if kind in ("days_between", "age_years"):
+        first, second = measure.args
+        span = (lambda a, b: b - a) if kind == "days_between" else age_in_years
+        return lambda fact, claim, index: (
+            first in fact and second in fact and compare_values(span(fact[first], fact[second]), target)
+        )
+    if kind == "count_lines":
+        inner = compile_condition(measure.args[0])
+        return lambda fact, claim, index: compare_values(
+            sum(1 for j, line in enumerate(claim.lines) if inner(line, claim, j)), target
+        )
+    key, by, where = measure.args
+    where_predicate = compile_condition(where) if where is not None else None
+
+    def counted(claim: ClaimFacts) -> Iterable[tuple[int, dict[str, Any]]]:
+        for j, line in enumerate(claim.lines):
+            if where_predicate is None or where_predicate(line, claim, j):
+                yield j, line
+
+    def summed(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+        if index is not None:  # a line: the total over the lines sharing its `by` values
+            own = _key(fact, by)
+            total = sum(
+                line.get(key, 0) for j, line in counted(claim) if (j == index if own is None else _key(line, by) == own)
+            )
+            return compare_values(total, target)
+        totals: dict[Any, int] = {}
+        for j, line in counted(claim):
+            group = _key(line, by)
+            group = ("alone", j) if group is None else group
+            totals[group] = totals.get(group, 0) + line.get(key, 0)
+        return any(compare_values(total, target) for total in totals.values())
+
+    return summed
+
+
+def _lines(lines: Lines) -> Predicate:
+    form, same = lines.form, lines.same
+    if form == "duplicate_lines":
+
+        def duplicate(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+            if index is not None:
+                own = _key(fact, same)
+                return own is not None and any(j != index and _key(line, same) == own for j, line in enumerate(claim.lines))
+            seen = set()
+            for line in claim.lines:
+                key = _key(line, same)
+                if key is not None and key in seen:
+                    return True
+                if key is not None:
+                    seen.add(key)
+            return False
+
+        return duplicate
+    inner = compile_condition(lines.condition)
+    if form == "any_line":
+        return lambda fact, claim, index: any(inner(line, claim, j) for j, line in enumerate(claim.lines))
+    if form == "all_lines":
+        return lambda fact, claim, index: bool(claim.lines) and all(inner(line, claim, j) for j, line in enumerate(claim.lines))
+
+    def other_line(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+        own = _key(fact, same) if same else ()
+        if own is None:
+            return False
+        return any(
+            j != index and (not same or _key(line, same) == own) and inner(line, claim, j) for j, line in enumerate(claim.lines)
+        )
+
+    return other_line
