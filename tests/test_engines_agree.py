@@ -23,7 +23,7 @@ from scrubber.rules.conditions import AllOf, AnyOf, Compare
 STR_FACTS = ["assignment", "payer_filing_indicator", "payer_sequence"]
 INT_FACTS = ["charge_cents", "other_payer_count", "prior_payer_count"]
 BOOL_FACTS = ["has_prior_auth", "related_cause_auto_accident", "has_medicaid_other_payer"]
-LINE_FACTS = ["line_procedure", "line_charge_cents", "line_is_clinical_lab"]
+LINE_FACTS = ["line_procedure", "line_charge_cents", "line_has_prior_auth"]
 STR_VALUES = st.sampled_from(["A", "B", "C", "MB", "P", "S", "80053"])
 INT_VALUES = st.integers(min_value=-2, max_value=3)
 BOOL_VALUES = st.booleans()

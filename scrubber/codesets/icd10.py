@@ -6,14 +6,18 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from ._data import CodeRanges, read_code_list, read_yaml
+from ._data import CodeRanges, read_yaml
+from .sets import bundled_code_sets
 
 ICD10_DOC = read_yaml("icd10_ranges.yaml")
 _EXTERNAL = CodeRanges(ICD10_DOC["sets"]["external_cause"]["ranges"], "icd10_ranges.yaml:external_cause")
 _MENTAL = CodeRanges(ICD10_DOC["sets"]["mental_health_dx"]["ranges"], "icd10_ranges.yaml:mental_health_dx")
 
-# Built from tabular titles by scripts/build_traffic_codes.py; read here to avoid the slow library.
-TRAFFIC_ACCIDENT_CODES, TRAFFIC_META = read_code_list("traffic_accident_codes.txt")
+# The traffic-accident-icd10cm set: built from the tabular titles by scripts/build_traffic_codes.py
+# (data/traffic_accident_codes.txt), written as a set file by `python -m scrubber.codesets.traffic_set`.
+TRAFFIC_SET_NAME = "traffic-accident-icd10cm"
+_TRAFFIC = bundled_code_sets()[TRAFFIC_SET_NAME]
+TRAFFIC_ACCIDENT_CODES: frozenset[str] = frozenset(_TRAFFIC.prefixes)
 
 _ICD_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}")
 
@@ -44,9 +48,9 @@ def is_traffic_accident_code(icd10: str) -> bool:
     code = _normalize(icd10)
     if code is None or code[0] != "V":
         return False
-    stem = (code[:6] if len(code) == 7 else code).rstrip("X")  # drop 7th char, then X placeholders
-    # The built set is closed under descendants, so any listed prefix proves a traffic code.
-    return any(stem[:n] in TRAFFIC_ACCIDENT_CODES for n in range(len(stem), 2, -1))
+    # The set's codes are prefixes (the built list is closed under descendants and has no X
+    # placeholders), so a code with its 7th character and X placeholders matches as it is.
+    return _TRAFFIC.contains(code)
 
 
 @lru_cache(maxsize=1)

@@ -1,23 +1,31 @@
-"""Procedure-code (CPT/HCPCS) and rendering-taxonomy code sets."""
+"""Procedure-code (CPT/HCPCS) and rendering-taxonomy predicates, answered from the bundled code sets.
+
+The sets are the files in ``sets/`` (``clinical-lab``, ``ambulance``, ``part-b-drugs``,
+``psychiatric``, ``mandatory-assignment-practitioners``); see ``scrubber.codesets.sets``.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
 
-from ._data import CodeRanges, read_yaml
+from .sets import bundled_code_sets
 
-PROCEDURE_DOC = read_yaml("procedure_codes.yaml")
-TAXONOMY_DOC = read_yaml("practitioner_taxonomies.yaml")
+_SETS = bundled_code_sets()
 
-_RANGES = {name: CodeRanges(spec["ranges"], f"procedure_codes.yaml:{name}")
-           for name, spec in PROCEDURE_DOC["sets"].items()}
+# Set name per predicate, for describe() and the docs.
+PREDICATE_SETS = {
+    "clinical_lab": "clinical-lab",
+    "ambulance": "ambulance",
+    "part_b_drug": "part-b-drugs",
+    "psychiatric": "psychiatric",
+    "mandatory_assignment_practitioner": "mandatory-assignment-practitioners",
+}
 
 # One bit per set, so a single cached lookup answers every predicate for a code.
 _LAB, _AMBULANCE, _DRUG, _PSYCH = 1, 2, 4, 8
-_BITS = {"clinical_lab": _LAB, "ambulance": _AMBULANCE, "part_b_drug": _DRUG, "psychiatric": _PSYCH}
+_BITS = tuple((_SETS[PREDICATE_SETS[name]], bit) for name, bit in
+              (("clinical_lab", _LAB), ("ambulance", _AMBULANCE), ("part_b_drug", _DRUG), ("psychiatric", _PSYCH)))
 _MANDATORY = _LAB | _AMBULANCE | _DRUG
-
-_TAXONOMY_PREFIXES: tuple[str, ...] = tuple(sorted(
-    p.strip().upper() for prefixes in TAXONOMY_DOC["practitioners"].values() for p in prefixes))
+_PRACTITIONERS = _SETS[PREDICATE_SETS["mandatory_assignment_practitioner"]]
 
 
 @lru_cache(maxsize=65536)
@@ -27,7 +35,7 @@ def _flags(procedure: object) -> int:
     code = procedure.strip().upper()
     if len(code) != 5 or not code.isalnum():  # CPT/HCPCS codes are exactly 5 characters
         return 0
-    return sum(bit for name, bit in _BITS.items() if code in _RANGES[name])
+    return sum(bit for code_set, bit in _BITS if code_set.contains(code))
 
 
 def is_clinical_lab(procedure: str) -> bool:
@@ -57,4 +65,4 @@ def is_mandatory_assignment_practitioner(taxonomy: str) -> bool:
     if not isinstance(taxonomy, str):
         return False
     code = taxonomy.strip().upper()
-    return len(code) == 10 and code.startswith(_TAXONOMY_PREFIXES)  # taxonomy codes are 10 chars
+    return len(code) == 10 and _PRACTITIONERS.contains(code)  # taxonomy codes are 10 chars

@@ -16,5 +16,5 @@ def run(args: argparse.Namespace) -> int:
 
     for spec in describe():
         elements = " / ".join(element_labels(spec))
-        print(f"{spec.name:<42} {spec.type.__name__:<5} {spec.scope:<6} {elements:<28} {spec.description}")
+        print(f"{spec.name:<42} {spec.kind:<9} {spec.scope:<6} {elements:<28} {spec.description}")
     return EXIT_CLEAN

@@ -11,7 +11,6 @@ from scrubber.facts.spec import line_spec as _line
 from scrubber.model import Claim, ServiceLine
 
 SPECS = [
-    _line("line_is_addon", bool, "a behavioral-health add-on code (+90785, +90833, +90836, +90838, +90840, +90863)", "SV101-2"),
     _line(
         "line_addon_missing_primary",
         bool,
@@ -30,7 +29,6 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
 
 def add_line_facts(claim: Claim, line: ServiceLine, context: ClaimContext, fact: dict[str, Any]) -> None:
     rule = addon_rule(line.procedure)
-    fact["line_is_addon"] = rule is not None
     if rule is not None:
         others = [other for other in claim.lines if other is not line]
         if rule.same_date:

@@ -67,11 +67,6 @@ SPECS = [
     _line("line_procedure", str, "procedure code", "SV101-2"),
     _line("line_modifiers", str, "modifiers joined with ':'", "SV101-3..6"),
     _line("line_charge_cents", int, "line charge in cents", "SV102"),
-    _line("line_is_clinical_lab", bool, "clinical lab CPT 80047-89398", "SV101-2"),
-    _line("line_is_ambulance", bool, "ambulance HCPCS A0021-A0999", "SV101-2"),
-    _line("line_is_part_b_drug", bool, "Part B drug or biological HCPCS", "SV101-2"),
-    _line("line_is_mandatory_assignment_service", bool, "lab, ambulance or Part B drug", "SV101-2"),
-    _line("line_is_psychiatric", bool, "psychiatric CPT 90785-90899", "SV101-2"),
     _line("line_has_prior_adjudication", bool, "a 2430 SVD from a prior payer", "2430 SVD"),
     _line(
         "line_rendering_must_accept_assignment",
@@ -179,14 +174,6 @@ def add_line_facts(claim: Claim, line: ServiceLine, context: ClaimContext, fact:
     if line.modifiers:
         fact["line_modifiers"] = ":".join(line.modifiers)
     fact["line_charge_cents"] = cents(line.charge)
-    is_lab = codesets.is_clinical_lab(procedure)
-    is_ambulance = codesets.is_ambulance(procedure)
-    is_drug = codesets.is_part_b_drug(procedure)
-    fact["line_is_clinical_lab"] = is_lab
-    fact["line_is_ambulance"] = is_ambulance
-    fact["line_is_part_b_drug"] = is_drug
-    fact["line_is_mandatory_assignment_service"] = is_lab or is_ambulance or is_drug
-    fact["line_is_psychiatric"] = codesets.is_psychiatric(procedure)
     fact["line_has_prior_adjudication"] = _line_adjudicated_by(line, prior_ids)
     rendering = line.rendering_provider if line.rendering_provider and line.rendering_provider.taxonomy else None
     if rendering is not None:

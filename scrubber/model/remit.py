@@ -10,7 +10,7 @@ ClaimPayment                            (2100 CLP, with the payment's header cop
 
 The reader streams: each ClaimPayment is yielded when it ends, and its Remittance when the transaction
 set ends (after its PLB). Every record knows the segment it came from (``segment``, 1-based, ISA = 1),
-and ``elements`` maps X12 element names to the segment they were read from, as in the claim model.
+and ``elements`` maps each model field to the segment it was read from (``scrubber/x12map/835.yaml`` names the element), as in the claim model.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ for _by_segment in _ROWS.values():
     for _by_qualifier in _by_segment.values():
         for _row in _by_qualifier.values():
             _row.path = _compile_path(_row.row.record)
+            _row.context = _CONTEXT_OF_LOOP.get(_row.row.loop)
 
 
 class _ClaimBuilder(RecordBuilder):
@@ -178,15 +179,13 @@ class _Reader(X12Reader):
             return
         elif self.skipping or self.loop == _LOST:
             return
-        self.read_values(segment, segment_id)
-
-    def read_values(self, segment: Segment, segment_id: str) -> None:
         rows = _ROWS.get(self.loop)
-        if rows is None:
-            return
-        by_qualifier = rows.get(segment_id)
-        if by_qualifier is None:
-            return
+        if rows is not None:
+            by_qualifier = rows.get(segment_id)
+            if by_qualifier is not None:
+                self.read_values(segment, segment_id, by_qualifier)
+
+    def read_values(self, segment: Segment, segment_id: str, by_qualifier: dict) -> None:
         elements = segment.elements
         row = by_qualifier.get(elements[1] if len(elements) > 1 else "") or by_qualifier.get(None)
         if row is None:
@@ -215,7 +214,7 @@ class _Reader(X12Reader):
 
     def target(self, row: CompiledRow) -> dict[str, Any] | None:
         """The record ``row`` fills: in a hierarchy context, or in the claim being read."""
-        context = _CONTEXT_OF_LOOP.get(self.loop)
+        context = row.context
         if context is None:
             if self.record is None:
                 return None

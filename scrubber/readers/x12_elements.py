@@ -19,7 +19,8 @@ DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 
 # (segment, reader with a ``composite(segment, position, name)`` method, cache of composites) -> value
 ValueReader = Callable[[Segment, Any, dict], Any]
-_ACCUMULATE = frozenset({"diagnoses", "adjustments"})  # values added to the record's list, segment after segment
+_ACCUMULATE = frozenset({"diagnoses", "adjustments"})
+_NO_CACHE: dict = {}  # never written: rows without composites do not split components  # values added to the record's list, segment after segment
 
 
 def date_value(qualifier: str, text: str, element: str) -> dt.date:
@@ -76,6 +77,27 @@ def _simple(element: ElementRow) -> Callable[[Segment, Any, dict], str]:
     return component_text
 
 
+def _fast_text(element: ElementRow) -> ValueReader | None:
+    """The commonest reader (a simple text element) in one function: it runs for most segments."""
+    if element.component is not None:
+        return None
+    position, name = element.position, element.name
+
+    def text(segment: Segment, reader: Any, cache: dict) -> str | None:
+        elements = segment.elements
+        if position >= len(elements):
+            return None
+        value = elements[position]
+        if not value:
+            return None
+        delimiters = segment.delimiters
+        if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
+            raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
+        return value
+
+    return text
+
+
 def _compile(element: ElementRow) -> ValueReader:
     kind, name = element.type, element.name
     if kind == "list" and element.component is None:
@@ -95,7 +117,7 @@ def _compile(element: ElementRow) -> ValueReader:
         return lambda segment, reader, cache: cas_adjustments(segment)
     text = _simple(element)
     if kind == "text":
-        return lambda segment, reader, cache: text(segment, reader, cache) or None
+        return _fast_text(element) or (lambda segment, reader, cache: text(segment, reader, cache) or None)
     if kind == "code":
         codes = element.codes or frozenset()
 
@@ -173,7 +195,7 @@ def _diagnoses(element: ElementRow) -> ValueReader:
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "first_field", "repeat", "path")
+    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite")
 
     def __init__(self, row: SegmentRow):
         self.row = row
@@ -190,6 +212,9 @@ class CompiledRow:
         self.first_field = row.elements[0].field
         self.repeat = row.repeat
         self.path: Any = None  # the reader's compiled record path, set by the reader that uses the row
+        self.context: Any = None  # the reader's context for the row's loop, likewise
+        # only rows reading components need the per-segment cache of split composites
+        self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
 
     def read(self, segment: Segment, reader: Any, record: dict[str, Any]) -> None:
         positions = record["elements"]
@@ -198,7 +223,7 @@ class CompiledRow:
                 f"a second {self.row.segment} segment in one loop {self.row.loop} "
                 f"(the first is segment {positions[self.first_field]})"
             )
-        cache: dict[int, list[str]] = {}
+        cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
         index = segment.index
         for field, read, accumulate, missing in self.plan:
             value = read(segment, reader, cache)

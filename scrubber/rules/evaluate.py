@@ -226,3 +226,33 @@ def _lines(lines: Lines) -> Predicate:
         )
 
     return other_line
+
+
+def trace(condition: Condition, fact: dict[str, Any], claim: ClaimFacts, index: int | None, depth: int = 0) -> list[str]:
+    """Each part of ``condition`` with its verdict on ``fact``, indented as the rule text nests (for
+    ``scrubber test --trace``): a false part shows which fact values made it false."""
+    from scrubber.rules.conditions import to_data
+
+    verdict = compile_condition(condition)(fact, claim, index)
+    mark = "true " if verdict else "FALSE"
+    pad = "  " * depth
+    if isinstance(condition, (AllOf, AnyOf, Not)):
+        head = {AllOf: "all", AnyOf: "any", Not: "not"}[type(condition)]
+        lines = [f"{pad}{mark} {head}:"]
+        items = condition.items if not isinstance(condition, Not) else (condition.item,)
+        for item in items:
+            lines += trace(item, fact, claim, index, depth + 1)
+        return lines
+    text = _short(to_data(condition))
+    seen = ""
+    name = getattr(condition, "fact", None)
+    if isinstance(name, str):
+        seen = f"   <- {name} = {fact[name]!r}" if name in fact else f"   <- {name} is missing"
+    return [f"{pad}{mark} {text}{seen}"]
+
+
+def _short(data: Any) -> str:
+    import json
+
+    text = json.dumps(data, default=str)
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -86,6 +86,7 @@ class ElementMap:
         self.by_loop: dict[str, dict[str, dict[str | None, SegmentRow]]] = {}
         for row in segments:
             self.by_loop.setdefault(row.loop, {}).setdefault(row.segment_id, {})[row.qualifier] = row
+        self._resolved: dict[str, ElementRow] = {}
         self.by_path: dict[str, tuple[ElementRow, ...]] = {}
         for element in self.elements:
             self.by_path[element.path] = self.by_path.get(element.path, ()) + (element,)
@@ -129,6 +130,12 @@ class ElementMap:
 
         Raises ``UnknownElement`` when it names none or several (the message lists the candidates).
         """
+        found = self._resolved.get(reference)
+        if found is None:
+            found = self._resolved[reference] = self._resolve(reference)
+        return found
+
+    def _resolve(self, reference: str) -> ElementRow:
         parts = reference.split()
         if not parts:
             raise UnknownElement("empty element reference")
