@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scrubber {__version__}")
         return EXIT_CLEAN
     args = _parser().parse_args(argv)
-    command = importlib.import_module(f"scrubber.commands.{args.command}")
+    command = importlib.import_module(f"scrubber.commands.{args.command.replace('-', '_')}")  # new-rule: new_rule.py
     try:
         return command.run(args)
     except ScrubberUserError as error:

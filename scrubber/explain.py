@@ -45,7 +45,13 @@ def explain_rule(rule: RuleSpec) -> str:
 
 
 def _case_line(case) -> str:
-    verdict = {"flag": "flags", "pass": "passes", "near-miss": "near miss, passes"}[case.expect]
+    verdict = {
+        "flag": "flags",
+        "pass": "passes",
+        "near-miss": "near miss, passes",
+        "todo-flag": "should flag, does not yet",
+        "todo-pass": "should pass, flags today",
+    }[case.expect]
     claim = yaml.safe_dump(case.claim, default_flow_style=True, width=1000).strip()
     return f"{case.name} ({verdict}): {claim}"
 

@@ -243,12 +243,33 @@ def trace(condition: Condition, fact: dict[str, Any], claim: ClaimFacts, index: 
         for item in items:
             lines += trace(item, fact, claim, index, depth + 1)
         return lines
-    text = _short(to_data(condition))
+    from scrubber.rules.spec import show
+
+    text = _short(_readable(condition, to_data(condition)))
     seen = ""
     name = getattr(condition, "fact", None)
     if isinstance(name, str):
-        seen = f"   <- {name} = {fact[name]!r}" if name in fact else f"   <- {name} is missing"
+        seen = f"   <- {name} = {show(name, fact[name])}" if name in fact else f"   <- {name} is missing"
+    elif isinstance(condition, Measure) and condition.measure == "sum":
+        seen = f"   <- this line's {condition.args[0]} = {show(condition.args[0], fact.get(condition.args[0], 0))}"
     return [f"{pad}{mark} {text}{seen}"]
+
+
+def _readable(condition: Condition, data: Any) -> Any:
+    """Rule-text values back in the units people write: dollars, units, dates."""
+    from scrubber.rules.spec import show
+
+    if isinstance(condition, (Compare, Test)) and isinstance(data, dict):
+        op = condition.op
+        value = condition.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            data[op] = show(condition.fact, value)
+        elif isinstance(value, tuple) and op in ("in", "not_in"):
+            data[op] = [show(condition.fact, item) for item in value]
+    elif isinstance(condition, Measure) and condition.measure == "sum":
+        key, by, _ = condition.args
+        data = {"sum": key, "by": list(by), condition.op: show(key, condition.value)}
+    return data
 
 
 def _short(data: Any) -> str:

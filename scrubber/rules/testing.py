@@ -11,7 +11,7 @@ import copy
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -78,8 +78,15 @@ def build_case_claim(overrides: dict[str, Any]) -> Claim:
     return Claim.model_validate(data)
 
 
+OK, FAIL, TODO, FIXED = "ok", "fail", "todo", "fixed"
+
+
 @dataclass(frozen=True)
 class CaseResult:
+    """What one case gave on one engine. ``status``: ``ok`` (the verdict the case expects), ``fail``, ``todo`` (a
+    known gap still there: reported, not failed) or ``fixed`` (a todo case the rule now gets right: it fails,
+    so that the case is turned into a flag or pass case). ``passed`` is whether the run may succeed."""
+
     rule: str
     case: str
     expect: str
@@ -87,37 +94,54 @@ class CaseResult:
     passed: bool
     detail: str
     file: str | None = None
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", OK if self.passed else FAIL)
 
 
 def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
+    """Run one case through the 837P writer and reader and the scrubber, and judge the rule's findings."""
+
+    def result(status: str, detail: str) -> CaseResult:
+        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, status in (OK, TODO), detail,
+                          rule.file, status)
+
     try:
         claim = build_case_claim(case.claim)
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
-        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
-                          f"case claim is malformed at {where}: {problem['msg']}", rule.file)
+        return result(FAIL, f"case claim is malformed at {where}: {problem['msg']}")
     claim = through_x12(claim)
     findings = [finding for finding in scrubber.check([claim])[0] if finding.rule == rule.id]
-    if case.expect == "flag":
+    problem = _verdict_problem(case, findings)
+    if not case.todo:
+        if problem is not None:
+            return result(FAIL, problem)
+        return result(OK, findings[0].message if findings else "no finding")
+    if problem is None:  # the gap is closed
+        if case.should_flag:
+            return result(FIXED, "the rule now flags it: turn it into a flag case")
+        return result(FIXED, "the rule no longer flags it: turn it into a pass case")
+    return result(TODO, problem)
+
+
+def _verdict_problem(case: RuleCase, findings: list) -> str | None:
+    """Why ``findings`` are not the verdict the case says the rule should give (None: they are)."""
+    if case.should_flag:
         if not findings:
-            return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
-                              "expected the rule to flag, it did not", rule.file)
+            return "expected the rule to flag, it did not"
         if case.lines is not None:
             flagged = sorted({finding.line for finding in findings if finding.line is not None})
             if flagged != sorted(case.lines):
-                return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
-                                  f"expected lines {sorted(case.lines)} to flag, got {flagged}", rule.file)
-        problem = _pin_problem(case, findings)
-        if problem is not None:
-            return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False, problem, rule.file)
-        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True,
-                          findings[0].message, rule.file)
+                return f"expected lines {sorted(case.lines)} to flag, got {flagged}"
+        return _pin_problem(case, findings)
     if findings:
         where = ", ".join(f"line {f.line}" if f.line else "claim" for f in findings)
-        return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, False,
-                          f"expected no finding, the rule flagged ({where}): {findings[0].message}", rule.file)
-    return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, True, "no finding", rule.file)
+        return f"expected no finding, the rule flagged ({where}): {findings[0].message}"
+    return None
 
 
 def _pin_problem(case: RuleCase, findings: list) -> str | None:
@@ -125,11 +149,24 @@ def _pin_problem(case: RuleCase, findings: list) -> str | None:
     for finding in findings:
         if case.segment is not None and finding.segment_id != case.segment:
             return f"expected the finding at segment {case.segment}, got {finding.segment_id} ({finding.where()})"
-        if case.element is not None and case.element not in (finding.element, f"{finding.segment_id} {finding.element}"):
+        if case.element is not None and not _same_element(case.element, finding):
             return f"expected the finding on element {case.element}, got {finding.element} ({finding.where()})"
         if case.message_contains is not None and case.message_contains not in finding.message:
             return f"expected the message to contain {case.message_contains!r}, got: {finding.message}"
     return None
+
+
+def _same_element(pinned: str, finding: Any) -> bool:
+    """``SV101-3`` pins the finding on ``SV101-3..6``; ``REF02`` on ``2400 REF*G1 REF02``."""
+    if pinned in (finding.element, f"{finding.segment_id} {finding.element}"):
+        return True
+    from scrubber.x12map import UnknownElement, element_map
+
+    try:
+        row = element_map("837p").resolve(pinned if " " in pinned else f"{finding.loop} {pinned}")
+    except UnknownElement:
+        return False
+    return row.name == finding.element and row.loop == finding.loop
 
 
 def through_x12(claim: Claim) -> Claim:
@@ -148,12 +185,25 @@ def through_x12(claim: Claim) -> Claim:
     return read_back[0] if len(read_back) == 1 else claim
 
 
-def case_scrubber(rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None) -> Scrubber:
-    """The rule alone in its engine (so other rules cannot mask it), under the payer profiles.
+def case_scrubber(
+    rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None, severity: dict[str, str] | None = None
+) -> Scrubber:
+    """The rule alone in its engine (so other rules cannot mask it), under the payer profiles, as ``check`` runs it.
 
-    An opt-in rule is tested as if selected: its cases say what it does when it runs.
+    A profile that disables the rule drops its findings on the claims it covers; an opt-in rule
+    (``default_enabled: false``) that some profile enables runs only for the claims of those profiles, as in
+    ``check``. An opt-in rule that no profile enables is tested as if selected: its cases say what it does
+    when it runs.
     """
-    return Scrubber([rule], make_engine([rule], engine_name), profiles=profiles or load_profiles())
+    profiles = profiles or load_profiles()
+    enabled_by_a_profile = not rule.default_enabled and any(rule.id in profile.enable for profile in profiles.profiles)
+    return Scrubber(
+        [rule],
+        make_engine([rule], engine_name),
+        profiles=profiles,
+        profile_only=[rule.id] if enabled_by_a_profile else [],
+        severity=severity,
+    )
 
 
 def run_rule_cases(
@@ -162,10 +212,18 @@ def run_rule_cases(
     profiles: ProfileSet | None = None,
 ) -> list[CaseResult]:
     """Every case of every rule, on each engine, with the bundled (or given) payer profiles."""
-    results = []
+    return [result for _, _, _, result in iter_rule_cases(rules, engines, profiles)]
+
+
+def iter_rule_cases(
+    rules: Sequence[RuleSpec],
+    engines: Iterable[str] = ("durable", "python"),
+    profiles: ProfileSet | None = None,
+) -> Iterator[tuple[RuleSpec, RuleCase, Scrubber, CaseResult]]:
+    """Each case's rule, case, scrubber and result, as they are run (engine by engine, rule by rule)."""
     profiles = profiles or load_profiles()
     for engine_name in engines:
         for rule in rules:
             scrubber = case_scrubber(rule, engine_name, profiles)
-            results.extend(run_case(rule, case, scrubber) for case in rule.cases)
-    return results
+            for case in rule.cases:
+                yield rule, case, scrubber, run_case(rule, case, scrubber)
