@@ -236,12 +236,11 @@ def _record_kind(path: list[str]) -> str:
 
 def _pointer(claim: Claim, path: list[str]) -> str | None:
     """The JSON pointer of a model path in a claim read from JSON (``/3/lines/0/procedure``)."""
-    base = claim.source.pointer
-    if base is None and claim.source.row is None and claim.source.segment is None:
-        base = ""
-    if base is None:
-        return None
-    return base + "".join("/" + part for part in path)
+    source = claim.source
+    if source.segment is not None:
+        return None  # X12: the segment says where
+    # JSON: the record's own pointer; JSONL and CSV rows: the path within the row's claim record
+    return (source.pointer or "") + "".join("/" + part for part in path)
 
 
 @dataclass

@@ -82,7 +82,7 @@ def test_annotations_point_at_the_segment(tmp_path):
     assert (int(error["line"]), int(error["endLine"])) == (1, 1)
     assert (int(error["col"]), int(error["endColumn"])) == (span.start_column, span.end_column)
     assert text[int(error["col"]) - 1 :].startswith("CLM*E1*180")
-    assert error["message"].startswith("Claim E1, line 2 (CLM07, segment ")
+    assert error["message"].startswith("Claim E1, line 2 (CLM07 in CLM (2300), segment ")
     assert "\nFix: Set CLM07" in error["message"]
     assert by_title[f"CO-21 {WARNING_RULE}"]["level"] == "warning"
     assert by_title[f"CO-5 {INFO_RULE_ID}"]["level"] == "notice"

@@ -70,7 +70,7 @@ def test_failures_errors_and_passes(report):
     cases = {c.get("name").split()[0]: c for c in report["root"].find("testsuite[@name='batch.837']")}
     error = cases["E1"].find("failure")
     assert error.get("type") == "error"
-    assert error.get("message").startswith(f"error CO-111 {ERROR_RULE} (line 2, CLM07, segment ")
+    assert error.get("message").startswith(f"error CO-111 {ERROR_RULE} (line 2, CLM07 in CLM (2300), segment ")
     assert "CLM07 is 'C'" in error.text and "fix: Set CLM07" in error.text
     warning = cases["W1"].find("failure")
     assert warning.get("type") == "warning" and WARNING_RULE in warning.get("message")

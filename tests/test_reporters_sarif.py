@@ -126,7 +126,7 @@ def test_levels_rule_index_and_messages(run):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["message"]["text"]
     error = by_rule[ERROR_RULE][0]
-    assert error["message"]["text"].startswith("Claim E1, line 2 (CLM07, segment ")
+    assert error["message"]["text"].startswith("Claim E1, line 2 (CLM07 in CLM (2300), segment ")
     assert "CLM07 is 'C'" in error["message"]["text"] and "\nFix: Set CLM07" in error["message"]["text"]
     assert error["properties"]["claimId"] == "E1" and error["properties"]["line"] == 2
 

@@ -84,7 +84,7 @@ class GithubReporter:
                 file=result.file,
                 segment=finding.segment,
                 title=f"{finding.carc} {finding.rule}",
-                message=f"Claim {result.claim_id}{place} ({finding.element}, segment {finding.segment}): "
+                message=f"Claim {result.claim_id}{place} ({finding.where()}): "
                 f"{finding.message}\nFix: {finding.fix}",
             )
             self._row(

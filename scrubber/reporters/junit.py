@@ -56,7 +56,7 @@ def _spool() -> tempfile.SpooledTemporaryFile:
 
 def describe(finding: Finding) -> str:
     place = f"line {finding.line}, " if finding.line is not None else ""
-    return f"{finding.severity} {finding.carc} {finding.rule} ({place}{finding.element}, segment {finding.segment}): {finding.message}"
+    return f"{finding.severity} {finding.carc} {finding.rule} ({place}{finding.where()}): {finding.message}"
 
 
 class _Suite:

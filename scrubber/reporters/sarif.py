@@ -100,7 +100,7 @@ class SarifReporter:
         for finding in result.findings:
             self.seen_rules.setdefault(finding.rule, finding)
             where = f"Claim {result.claim_id}" + (f", line {finding.line}" if finding.line is not None else "")
-            where += f" ({finding.element}, segment {finding.segment})"
+            where += f" ({finding.where()})"
             self._add(
                 rule=finding.rule,
                 level=LEVELS.get(finding.severity, "warning"),
