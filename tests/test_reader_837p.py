@@ -565,12 +565,26 @@ def test_bad_claim_is_unreadable_and_reading_resumes(name, middle, bad_segment, 
         assert word in issue.message
 
 
-def test_garbage_segment_outside_a_claim_is_an_issue_and_claims_still_read():
+def test_garbage_segment_in_a_hierarchy_level_makes_its_claims_unreadable():
+    """Garbage inside the billing provider level (it may have been its NM1*85 or N4): that level was not
+    read whole, so no claim is judged with it; the next billing provider level reads again."""
     text = batch(["##junk##"] + simple_claims(["A1"]))
     claims, issues = read_text(text)
+    assert claim_ids(claims) == []
+    garbage = segment_index(text, "##junk##")
+    assert any(not issue.unreadable_claim and issue.segment == garbage for issue in issues)
+    (broken,) = unreadable(issues)
+    assert broken.claim_id == "A1" and f"segment {garbage}" in broken.message
+
+
+def test_garbage_segment_before_the_hierarchy_is_an_issue_and_claims_still_read():
+    clean = batch(simple_claims(["A1"]))
+    count = segment_index(clean, "SE*") - segment_index(clean, "ST*") + 1
+    text = clean.replace("HL*1*", "##junk##~\nHL*1*", 1).replace(f"SE*{count}*", f"SE*{count + 1}*")
+    claims, issues = read_text(text)
     assert claim_ids(claims) == ["A1"]
-    (issue,) = issues
-    assert not issue.unreadable_claim and issue.segment == segment_index(text, "##junk##")
+    (junk,) = issues
+    assert not junk.unreadable_claim and junk.segment == segment_index(text, "##junk##")
 
 
 def test_claim_before_any_subscriber_is_unreadable():
@@ -591,10 +605,11 @@ def test_claim_before_any_subscriber_keeps_its_id():
 def test_bad_date_above_the_claim_is_reported_with_its_segment():
     text = batch(subscriber(2, birth="19801399") + claim("A1") + subscriber(3) + claim("A2"))
     claims, issues = read_text(text)
-    assert "A2" in claim_ids(claims)
-    (issue,) = [i for i in issues if "DMG" in i.message]
+    assert claim_ids(claims) == ["A2"]  # A1's subscriber level was not read whole
+    (issue,) = [i for i in issues if "DMG" in i.message and not i.unreadable_claim]
     assert issue.segment == segment_index(text, "DMG*D8*19801399") and issue.file == "test.837"
-    assert len(claims) + len(unreadable(issues)) == 2
+    (broken,) = unreadable(issues)
+    assert broken.claim_id == "A1" and "DMG" in broken.message
 
 
 @pytest.mark.parametrize(
@@ -632,8 +647,10 @@ def test_missing_iea():
 def test_se_count_wrong():
     text = interchange([group([transaction(billing() + simple_claims(["A1", "A2"]), se_count=99)])])
     claims, issues = read_text(text)
-    assert claim_ids(claims) == ["A1", "A2"]
-    (issue,) = issues
+    assert claim_ids(claims) == ["A1"]  # the claim the SE closes may have been cut there
+    (broken,) = unreadable(issues)
+    assert broken.claim_id == "A2" and "SE01" in broken.message
+    (issue,) = [i for i in issues if not i.unreadable_claim]
     right = segment_index(text, "SE*") - segment_index(text, "ST*") + 1
     assert issue.segment == segment_index(text, "SE*") and issue.location == "envelope"
     assert "'99'" in issue.message and str(right) in issue.message
@@ -933,7 +950,7 @@ BAD_EXPECTED = {
     "isa-too-short.837": ([], 0, None, "ISA"),
     "truncated-mid-claim.837": (["A1"], 1, "SV1*HC:", "file ends"),  # the last, cut, SV1
     "missing-iea.837": (["A1", "A2"], 0, None, "IEA"),
-    "se-count-wrong.837": (["A1", "A2"], 0, None, "SE01"),
+    "se-count-wrong.837": (["A1"], 1, "SE*", "SE01"),
     "ge-iea-count-wrong.837": (["A1", "A2"], 0, None, "GE01"),
     "garbage-segment-in-claim.837": (["A1", "A3"], 1, "@@", "not a segment"),
     "bad-number.837": (["A1", "A3"], 1, "CLM*A2", "CLM02"),

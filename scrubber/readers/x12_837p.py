@@ -42,7 +42,8 @@ __all__ = ["DIAGNOSIS_QUALIFIERS", "SUPPORTED_VERSIONS", "read", "read_path"]
 
 SUPPORTED_VERSIONS = ("005010X222A1", "005010X222A2", "005010X222")
 ELEMENT_MAP = element_map("837p")
-_ROWS = compile_rows(ELEMENT_MAP.segments)
+# A 2430 whose SVD was lost would take the next one's CAS after its own DTP*573: order tells them apart.
+_ROWS = compile_rows(ELEMENT_MAP.segments, ordered=frozenset({"lines[].adjudications[]"}))
 
 # Every segment id the 837P implementation guide uses; anything else is a broken segment.
 KNOWN_SEGMENTS = frozenset(
@@ -68,6 +69,26 @@ _CONTEXT_OF_LOOP = {
     "2010CA": "patient",
 }
 _LEVEL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+_LEVEL_OF_LOOP = {"2000A": "20", "2010AA": "20", "2010AB": "20", "2000B": "22", "2010BA": "22", "2010BB": "22", "2000C": "23", "2010CA": "23"}
+# What may stand directly in a loop (besides segments that open loops). A segment outside its loop's set
+# means the segment that opens its own loop was lost (an NM1, LX, LIN, SVD or HL): nothing after it is
+# trusted. NM1 loops (names, addresses, ids) share one set.
+_NM1_LOOP_SEGMENTS = frozenset({"NM1", "N2", "N3", "N4", "REF", "PER", "PRV", "DMG", "DTP"})
+_LOOP_SEGMENTS = {
+    "2000A": frozenset({"HL", "PRV", "CUR"}),
+    "2000B": frozenset({"HL", "SBR", "PAT"}),
+    "2000C": frozenset({"HL", "PAT"}),
+    "2300": frozenset({"CLM", "DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP"}),
+    "2320": frozenset({"SBR", "CAS", "AMT", "OI", "MOA"}),
+    "2400": frozenset({"LX", "SV1", "SV5", "PWK", "CR1", "CR3", "CRC", "DTP", "QTY", "MEA", "CN1", "REF", "AMT", "K3", "NTE", "PS1", "HCP"}),
+    "2410": frozenset({"LIN", "CTP", "REF"}),
+    "2430": frozenset({"SVD", "CAS", "DTP", "AMT"}),
+    "2440": frozenset({"LQ", "FRM"}),
+}
+_NM1_LOOPS = frozenset(
+    "1000A 1000B 2010AA 2010AB 2010BA 2010BB 2010CA 2310A 2310B 2310C 2310D 2310E 2310F 2330A 2330B 2330C 2330D "
+    "2330E 2330F 2330G 2420A 2420B 2420C 2420D 2420E 2420F 2420G 2420H".split()
+)
 _LEADING_ID = re.compile(r"[A-Z0-9]+")
 _LOST = "LOST"  # the loop the reader is in after a broken HL: nothing is read until the next HL
 
@@ -106,6 +127,12 @@ def _compile_path(record: str) -> tuple[tuple[str, bool], ...]:
         return ()
     return tuple((part.removesuffix("[]"), part.endswith("[]")) for part in record.split("."))
 
+
+# Segments (id, qualifier) the map reads in claim loops, to spot one out of its place.
+_CLAIM_SEGMENTS = frozenset(
+    (row.segment_id, row.qualifier) for row in ELEMENT_MAP.segments if row.loop in _CLAIM_LOOPS
+)
+_CLAIM_SEGMENT_IDS = frozenset(segment_id for segment_id, _ in _CLAIM_SEGMENTS) - {"NM1"}  # NM1s open loops
 
 for _by_segment in _ROWS.values():
     for _by_qualifier in _by_segment.values():
@@ -177,13 +204,52 @@ class _Reader(X12Reader):
             # checked in every shard, so all agree on which later claims are unreadable
             self.lose(segment.index, f"{_key(segment)} segment inside a claim (loop {self.loop}): the HL before it is missing or broken")
             return
-        elif self.skipping or self.loop == _LOST:
+        elif self.loop == _LOST:
+            return
+        elif not _allowed(self.loop, segment_id):
+            self.out_of_place(segment)
+            return
+        elif self.skipping:
             return
         rows = _ROWS.get(self.loop)
-        if rows is not None:
-            by_qualifier = rows.get(segment_id)
-            if by_qualifier is not None:
-                self.read_values(segment, segment_id, by_qualifier)
+        by_qualifier = rows.get(segment_id) if rows is not None else None
+        if by_qualifier is not None:
+            self.read_values(segment, segment_id, by_qualifier)
+        elif loop is None and segment_id in _CLAIM_SEGMENT_IDS and self.loop in _CLAIM_LOOPS and self.record is not None:
+            self.check_placement(segment, segment_id)
+
+    def out_of_place(self, segment: Segment) -> None:
+        """A segment its loop cannot hold: the segment that opens its own loop is missing."""
+        message = f"{_key(segment)} segment cannot stand in loop {self.loop} (the segment that opens its loop is missing or broken)"
+        if self.loop in _CLAIM_LOOPS:
+            if not self.skipping:
+                self.fail(segment.index, message)
+        else:
+            self.lose(segment.index, message)
+
+    def fail(self, segment: int, message: str) -> None:
+        """A segment could not be read. Inside a claim the claim is unreadable; inside a hierarchy level
+        (a subscriber's DMG, the billing provider's N4) the level was not read whole: nothing under it is."""
+        if self.record is None and self.loop in _LEVEL_OF_LOOP:
+            self.lose(segment, message)
+        else:
+            super().fail(segment, message)
+
+    def finish_transaction(self, segment: Segment) -> None:
+        """At SE: a segment count that does not match means the set was cut or spliced (a stray SE inside a
+        claim): the claim it closes cannot be trusted."""
+        transaction = self.transaction
+        if self.record is not None and transaction is not None and segment.get(1) != str(segment.index - transaction.index + 1):
+            self.break_record(segment.index, "SE01 does not count the transaction set's segments: it was cut or spliced here")
+        super().finish_transaction(segment)
+
+    def check_placement(self, segment: Segment, segment_id: str) -> None:
+        """A segment the map reads elsewhere in a claim (DTP*573, AMT*D, SV1) is out of place here: the
+        segment that should have opened its loop is missing, so the claim cannot be read."""
+        qualifier = segment.get(1)
+        if (segment_id, qualifier) in _CLAIM_SEGMENTS or (segment_id, None) in _CLAIM_SEGMENTS:
+            key = f"{segment_id}*{qualifier}" if (segment_id, qualifier) in _CLAIM_SEGMENTS else segment_id
+            self.fail(segment.index, f"{key} does not belong in loop {self.loop} (the segment that opens its loop is missing?)")
 
     def read_values(self, segment: Segment, segment_id: str, by_qualifier: dict) -> None:
         elements = segment.elements
@@ -260,6 +326,18 @@ class _Reader(X12Reader):
             self.report(index, message)
         if self.lost is None:
             self.lost = f"{message} (segment {index}): the claim's subscriber, patient and payer cannot be trusted"
+        # Broken inside a hierarchy level: that level was not read whole, so nothing may hang under it.
+        level = _LEVEL_OF_LOOP.get(self.loop)
+        if self.loop == "ST":  # the header (BHT04 batch date) was not read whole
+            self.contexts["transaction"] = None
+        if level == "20":
+            self.level_ids["20"] = self.level_ids["22"] = None
+            self.contexts["billing"] = self.contexts["subscriber"] = self.contexts["patient"] = None
+        elif level == "22":
+            self.level_ids["22"] = None
+            self.contexts["subscriber"] = self.contexts["patient"] = None
+        elif level == "23":
+            self.contexts["patient"] = None
         self.loop = _LOST
 
     def on_hl(self, segment: Segment) -> None:
@@ -344,7 +422,9 @@ class _Reader(X12Reader):
         }
         builder = self.record = _ClaimBuilder(data, segment.index)
         builder.lines = data["lines"]
-        if self.lost is not None:
+        if self.contexts["transaction"] is None:
+            self.break_record(segment.index, "the transaction set's header (ST, BHT) could not be read whole")
+        elif self.lost is not None:
             self.break_record(segment.index, self.lost)
         elif self.contexts["subscriber"] is None:
             self.break_record(segment.index, "claim has no subscriber (HL*22) before it")
@@ -387,6 +467,9 @@ class _Reader(X12Reader):
         self.outside_reported = False
         self.implementation = version
         self.reset_hierarchy()
+        if version is not None and not version.isprintable():
+            self.report(segment.index, f"ST03/GS08 {version!r} holds a control character", location="envelope")
+            self.contexts["transaction"] = None
 
     def break_record(self, segment: int | None, message: str) -> None:
         claim = self.record
@@ -461,6 +544,13 @@ def _key(segment: Segment) -> str:
     """``NM1*IL``, ``SBR``: the segment id with its qualifier where the qualifier names the segment."""
     segment_id = segment.elements[0]
     return f"{segment_id}*{segment.get(1)}" if segment_id == "NM1" else segment_id
+
+
+def _allowed(loop: str, segment_id: str) -> bool:
+    allowed = _LOOP_SEGMENTS.get(loop)
+    if allowed is None:
+        return loop not in _NM1_LOOPS or segment_id in _NM1_LOOP_SEGMENTS
+    return segment_id in allowed
 
 
 def _is_hierarchy_segment(segment: Segment) -> bool:

@@ -20,6 +20,13 @@ DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})
 # (segment, reader with a ``composite(segment, position, name)`` method, cache of composites) -> value
 ValueReader = Callable[[Segment, Any, dict], Any]
 _ACCUMULATE = frozenset({"diagnoses", "adjustments"})
+# The composite elements of segments we read (positions, with their most components in the TR3); every
+# other element of these segments is simple, so a separator in it means the segment's delimiters broke.
+COMPOSITES: dict[str, dict[int, int]] = {
+    "NM1": {}, "DTP": {}, "SBR": {}, "AMT": {}, "LX": {}, "N4": {}, "PAT": {}, "CAS": {}, "BHT": {}, "LIN": {},
+    "CLM": {5: 3, 11: 5}, "SV1": {1: 8, 7: 4}, "SVD": {3: 8}, "CTP": {5: 15}, "HI": {p: 2 for p in range(1, 13)},
+}
+SIMPLE_SEGMENTS = frozenset(COMPOSITES)
 _NO_CACHE: dict = {}  # never written: rows without composites do not split components  # values added to the record's list, segment after segment
 
 
@@ -49,6 +56,9 @@ def pointer_value(text: str, element: str) -> int:
 def _components(segment: Segment, reader: Any, cache: dict, position: int, name: str) -> list[str]:
     parts = cache.get(position)
     if parts is None:
+        whole = segment.elements[position] if position < len(segment.elements) else ""
+        if not whole.isprintable():
+            raise BadSegment(f"{name.split('-')[0]} {whole!r} holds a control character (broken segment?)")
         parts = cache[position] = reader.composite(segment, position, name.split("-")[0])
     return parts
 
@@ -65,6 +75,8 @@ def _simple(element: ElementRow) -> Callable[[Segment, Any, dict], str]:
                 delimiters = segment.delimiters
                 if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
                     raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
+                if not value.isprintable():
+                    raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
             return value
 
         return text
@@ -93,6 +105,8 @@ def _fast_text(element: ElementRow) -> ValueReader | None:
         delimiters = segment.delimiters
         if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
             raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
+        if not value.isprintable():
+            raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
         return value
 
     return text
@@ -192,10 +206,28 @@ def _diagnoses(element: ElementRow) -> ValueReader:
     return diagnoses
 
 
+def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
+    """No separator in a simple element, no repetition in a composite, no more components than it has."""
+    delimiters = segment.delimiters
+    component, repetition = delimiters.component, delimiters.repetition
+    for position, value in enumerate(segment.elements):
+        if not value or position == 0:
+            continue
+        most = composites.get(position)
+        if repetition and repetition in value:
+            raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} holds the repetition separator (broken segment?)")
+        if component in value:
+            if most is None:
+                raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} holds a component separator but is not a composite (broken segment?)")
+            parts = value.split(component)
+            if len(parts) > most and any(parts[most:]):
+                raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} has more than {most} components (broken segment?)")
+
+
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite")
+    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "check_all", "simple_only", "ranks")
 
     def __init__(self, row: SegmentRow):
         self.row = row
@@ -211,9 +243,14 @@ class CompiledRow:
         )
         self.first_field = row.elements[0].field
         self.repeat = row.repeat
+        self.ranks: dict[str, int] | None = None  # field -> rank of its segment id in the record (set by compile_rows)
         self.path: Any = None  # the reader's compiled record path, set by the reader that uses the row
         self.context: Any = None  # the reader's context for the row's loop, likewise
         # only rows reading components need the per-segment cache of split composites
+        # segments with no composite element at all in the TR3: a separator anywhere in them means a broken segment
+        self.simple_only = row.segment_id in SIMPLE_SEGMENTS
+        # rows read by whole-segment parsers (CAS, HI) check every element for control characters here
+        self.check_all = any(e.type in _ACCUMULATE for e in row.elements)
         self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
 
     def read(self, segment: Segment, reader: Any, record: dict[str, Any]) -> None:
@@ -223,6 +260,19 @@ class CompiledRow:
                 f"a second {self.row.segment} segment in one loop {self.row.loop} "
                 f"(the first is segment {positions[self.first_field]})"
             )
+        ranks = self.ranks
+        if ranks is not None:
+            rank = ranks[self.first_field]
+            for field in positions:
+                if ranks.get(field, -1) > rank:
+                    raise BadSegment(
+                        f"{self.row.segment} after a later segment of its loop ({field} of segment {positions[field]}): "
+                        "out of order (the segment that opens a new loop was lost?)"
+                    )
+        if self.check_all and not all(map(str.isprintable, segment.elements)):
+            raise BadSegment(f"{self.row.segment} holds a control character (broken segment?)")
+        if self.simple_only:
+            _check_delimiters(segment, COMPOSITES[self.row.segment_id])
         cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
         index = segment.index
         for field, read, accumulate, missing in self.plan:
@@ -241,11 +291,26 @@ class CompiledRow:
                 positions[field] = index
 
 
-def compile_rows(rows: tuple[SegmentRow, ...]) -> dict[str, dict[str, dict[str | None, CompiledRow]]]:
-    """Compiled rows by loop, segment id, then qualifier (element 01), as the readers look them up."""
+def compile_rows(
+    rows: tuple[SegmentRow, ...], ordered: frozenset[str] = frozenset()
+) -> dict[str, dict[str, dict[str | None, CompiledRow]]]:
+    """Compiled rows by loop, segment id, then qualifier (element 01), as the readers look them up.
+
+    ``ordered``: records whose segments must come in the map's order."""
     table: dict[str, dict[str, dict[str | None, CompiledRow]]] = {}
+    # Within one record, segments come in the map's order by segment id (SVD, CAS, DTP in 2430): one
+    # coming after a later one means the segment that should have opened a new record was lost.
+    ranks: dict[str, dict[str, int]] = {}
     for row in rows:
-        table.setdefault(row.loop, {}).setdefault(row.segment_id, {})[row.qualifier] = CompiledRow(row)
+        order = ranks.setdefault(row.record, {})
+        ids = order.setdefault("__ids__", {})  # type: ignore[arg-type]
+        rank = ids.setdefault(row.segment_id, len(ids))
+        for element in row.elements:
+            order[element.field] = rank
+    for row in rows:
+        compiled = CompiledRow(row)
+        compiled.ranks = ranks[row.record] if row.record in ordered else None
+        table.setdefault(row.loop, {}).setdefault(row.segment_id, {})[row.qualifier] = compiled
     return table
 
 
