@@ -12,9 +12,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scrubber.facts import describe, element_labels
+    from scrubber.facts import MODEL_FACTS, describe, element_labels
 
-    for spec in describe():
+    # Facts named from the model first, then the derived ones (computed in Python, with domain logic).
+    specs = sorted(describe(), key=lambda spec: spec.name not in MODEL_FACTS)
+    for spec in specs:
         elements = " / ".join(element_labels(spec))
-        print(f"{spec.name:<42} {spec.kind:<9} {spec.scope:<6} {elements:<28} {spec.description}")
+        origin = "model" if spec.name in MODEL_FACTS else "derived"
+        print(f"{spec.name:<42} {spec.kind:<9} {spec.scope:<6} {origin:<8} {elements:<28} {spec.description}")
     return EXIT_CLEAN

@@ -35,6 +35,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from scrubber.x12map import element_map
 
+# The model paths of every provider record (billing, claim-level and line-level roles).
+PROVIDER_PATHS = (
+    "billing_provider",
+    "referring_provider",
+    "rendering_provider",
+    "service_facility",
+    "supervising_provider",
+    "lines[].rendering_provider",
+    "lines[].supervising_provider",
+    "lines[].ordering_provider",
+    "lines[].referring_provider",
+)
+
 DEFAULT_MAPPING = "charge-export"
 _MAPPINGS_PACKAGE = "scrubber.mappings"
 
@@ -201,17 +214,7 @@ PARTLY_CARRIED: dict[str, str] = {
     "patient": "a patient whose relationship is 18 (self), or not given, is the subscriber",
     **{
         f"{path}.id_qualifier": "XX, implied by an NPI column: the writer refuses another qualifier"
-        for path in (
-            "billing_provider",
-            "referring_provider",
-            "rendering_provider",
-            "service_facility",
-            "supervising_provider",
-            "lines[].rendering_provider",
-            "lines[].supervising_provider",
-            "lines[].ordering_provider",
-            "lines[].referring_provider",
-        )
+        for path in PROVIDER_PATHS
     },
 }
 

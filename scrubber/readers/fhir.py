@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from pydantic import ValidationError
 
-from scrubber.mappings.csv_columns import x12_label  # model path -> X12 element, from the element map
+from scrubber.mappings.csv_columns import PROVIDER_PATHS, x12_label  # model path -> X12 element, from the element map
 from scrubber.mappings.fhir_codes import (  # code systems and code tables, shared with scrubber.writers.fhir
     ACT_CODE,
     C4BB_ADJUDICATION,
@@ -946,17 +946,7 @@ PARTLY_CARRIED: dict[str, str] = {
     **{
         f"{path}.id_qualifier": "XX, implied by the NPI identifier system; another qualifier is not an NPI: "
         "its NM109 is written without a system and not read back"
-        for path in (
-            "billing_provider",
-            "referring_provider",
-            "rendering_provider",
-            "service_facility",
-            "supervising_provider",
-            "lines[].rendering_provider",
-            "lines[].supervising_provider",
-            "lines[].ordering_provider",
-            "lines[].referring_provider",
-        )
+        for path in PROVIDER_PATHS
     },
     **{
         f"lines[].{role}_provider": "a line's provider equal to the claim's of the same role is the claim's (one careTeam member)"

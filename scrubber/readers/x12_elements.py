@@ -72,11 +72,7 @@ def _simple(element: ElementRow) -> Callable[[Segment, Any, dict], str]:
             elements = segment.elements
             value = elements[position] if position < len(elements) else ""
             if value:
-                delimiters = segment.delimiters
-                if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
-                    raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
-                if not value.isprintable():
-                    raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
+                _check_simple(value, segment, name)
             return value
 
         return text
@@ -87,6 +83,15 @@ def _simple(element: ElementRow) -> Callable[[Segment, Any, dict], str]:
         return parts[index] if index < len(parts) else ""
 
     return component_text
+
+
+def _check_simple(value: str, segment: Segment, name: str) -> None:
+    """A simple element holds no separator and no control character (else its segment is broken)."""
+    delimiters = segment.delimiters
+    if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
+        raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
+    if not value.isprintable():
+        raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
 
 
 def _fast_text(element: ElementRow) -> ValueReader | None:
@@ -102,11 +107,7 @@ def _fast_text(element: ElementRow) -> ValueReader | None:
         value = elements[position]
         if not value:
             return None
-        delimiters = segment.delimiters
-        if delimiters.component in value or (delimiters.repetition and delimiters.repetition in value):
-            raise BadSegment(f"{name} {value!r} holds a delimiter (broken segment?)")
-        if not value.isprintable():
-            raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
+        _check_simple(value, segment, name)
         return value
 
     return text

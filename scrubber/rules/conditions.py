@@ -146,9 +146,15 @@ def _bundled_code_sets() -> dict[str, Any]:
     return dict(bundled_code_sets())
 
 
+_SYNONYMS = {"equals": "eq", "equal": "eq", "not_equal": "ne", "not_equals": "ne", "greater_than": "gt", "less_than": "lt",
+             "in_list": "in", "one_of": "in", "is_missing": "missing", "has": "contains", "set": "in_set", "range": "between"}
+
+
 def _did_you_mean(name: Any, choices: Any) -> str:
     if not isinstance(name, str):
         return ""
+    if _SYNONYMS.get(name) in choices:
+        return f"; did you mean {_SYNONYMS[name]!r}?"
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
@@ -170,8 +176,7 @@ def _parse(raw: Any, scope: str, path: str, context: ParseContext) -> Condition:
             if not isinstance(items, list) or not items:
                 raise ConditionError(f"{path}.{key}: expected a non-empty list")
             parsed = tuple(_parse(item, scope, f"{path}.{key}[{i}]", context) for i, item in enumerate(items))
-            if key == "all":
-                _warn_negations(parsed, path, context)
+            _warn_negations(parsed, path, context, guard=key == "all")
             return AllOf(parsed) if key == "all" else AnyOf(parsed)
     if "not" in raw:
         if len(raw) != 1:
@@ -179,7 +184,8 @@ def _parse(raw: Any, scope: str, path: str, context: ParseContext) -> Condition:
         return Not(_parse(raw["not"], scope, f"{path}.not", context))
     if "fact" in raw:
         condition = _parse_fact(raw, scope, path, context)
-        _warn_negations((condition,), path, context)
+        if path == "when":  # a lone comparison; inside all/any the group warns, knowing the siblings
+            _warn_negations((condition,), path, context, guard=True)
         return condition
     for measure in MEASURES:
         if measure in raw:
@@ -404,10 +410,10 @@ def _parse_lines(form: str, raw: dict, scope: str, path: str, context: ParseCont
     return Lines(form, condition, same)
 
 
-def _warn_negations(items: tuple[Condition, ...], path: str, context: ParseContext) -> None:
-    """A negative test on a fact that can be missing says nothing about claims without it: warn,
-    unless the same ``all`` tests that fact's presence."""
-    guarded = {item.fact for item in items if isinstance(item, Compare) and item.op == "exists"}
+def _warn_negations(items: tuple[Condition, ...], path: str, context: ParseContext, guard: bool) -> None:
+    """A negative test on a fact that can be missing says nothing about claims without it: warn, unless
+    the same ``all`` tests that the fact exists (``guard``), or the same ``any`` accepts it missing."""
+    guarded = {item.fact for item in items if isinstance(item, Compare) and item.op == "exists" and item.value is guard}
     for item in items:
         fact = getattr(item, "fact", None)
         if isinstance(item, (Compare, Test)) and item.op in _NEGATIVE and fact not in guarded:
