@@ -33,13 +33,13 @@ class Finding:
     present: bool = True  # False: the element is missing; ``segment`` is the segment it belongs after
     position: int | None = None  # the element's position in that segment (NM109 → 9), when present
     component: int | None = None  # its component (CLM05-1 → 1)
-    pointer: str | None = None  # JSON pointer of the model field (JSON, JSONL and other non-X12 input)
+    pointer: str | None = None  # input other than X12: the model field, ``lines[0].procedure``, in the claim record
 
     def where(self) -> str:
         """``NM109 in NM1*85 (2010AA), segment 10`` / ``REF02 missing (REF*G1 belongs in 2300 after CLM, segment 14)``."""
         tag = f" in {self.segment_id}" if self.segment_id and self.present else ""
         loop = f" ({self.loop})" if self.loop else ""
-        place = f", segment {self.segment}" if self.segment is not None else (f", {self.pointer}" if self.pointer else "")
+        place = f", segment {self.segment}" if self.segment is not None else (f", field {self.pointer}" if self.pointer else "")
         if self.present:
             return f"{self.element}{tag}{loop}{place}"
         if self.position is not None:
@@ -66,7 +66,7 @@ class Finding:
             "sources": list(self.sources),
         }
         if self.pointer is not None:
-            data["pointer"] = self.pointer
+            data["field"] = self.pointer
         return data
 
 
@@ -82,6 +82,7 @@ class ClaimResult:
     error: str | None = None  # why an unreadable claim could not be read
     st_control: str | None = None
     row: int | None = None
+    pointer: str | None = None  # JSON pointer of the claim record (a JSON array, a FHIR Bundle entry)
 
     @classmethod
     def unreadable(cls, issue: ParseIssue) -> "ClaimResult":
@@ -99,6 +100,7 @@ class ClaimResult:
             findings,
             st_control=source.st_control,
             row=source.row,
+            pointer=source.pointer or None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,6 +113,8 @@ class ClaimResult:
         }
         if self.row is not None:
             data["row"] = self.row
+        if self.pointer is not None:
+            data["pointer"] = self.pointer
         if self.error is not None:
             data["error"] = self.error
         return data
@@ -127,7 +131,7 @@ def issue_to_dict(issue: ParseIssue) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where an element sits in a claim: its segment (X12) or JSON pointer, present or missing."""
+    """Where an element sits in a claim: its segment (X12) or its model field (other input), present or missing."""
 
     loop: str
     segment: int | None
@@ -165,7 +169,7 @@ def locate(claim: Claim, line: ServiceLine | None, element: ElementRow) -> Locat
             if anchor is not None:
                 row, segment = anchor
                 return Location(element.loop, segment, row.segment, False, None, None, _pointer(claim, path))
-    return Location(element.loop, claim.source.segment, "CLM", False, None, None, claim.source.pointer)
+    return Location(element.loop, claim.source.segment, "CLM", False, None, None, _pointer(claim, []))
 
 
 def _records(claim: Claim, line: ServiceLine | None, element: ElementRow) -> list[tuple[Any, list[str]]]:
@@ -235,12 +239,14 @@ def _record_kind(path: list[str]) -> str:
 
 
 def _pointer(claim: Claim, path: list[str]) -> str | None:
-    """The JSON pointer of a model path in a claim read from JSON (``/3/lines/0/procedure``)."""
-    source = claim.source
-    if source.segment is not None:
+    """The model field a finding is about, in a claim read from JSON, CSV or FHIR (``lines[0].procedure``);
+    the claim's own place (JSON pointer, JSONL line, CSV row, FHIR resource) is on its result."""
+    if claim.source.segment is not None:
         return None  # X12: the segment says where
-    # JSON: the record's own pointer; JSONL and CSV rows: the path within the row's claim record
-    return (source.pointer or "") + "".join("/" + part for part in path)
+    field = ""
+    for part in path:
+        field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+    return field or "claim"
 
 
 @dataclass

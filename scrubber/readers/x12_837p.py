@@ -89,6 +89,8 @@ _NM1_LOOPS = frozenset(
     "1000A 1000B 2010AA 2010AB 2010BA 2010BB 2010CA 2310A 2310B 2310C 2310D 2310E 2310F 2330A 2330B 2330C 2330D "
     "2330E 2330F 2330G 2420A 2420B 2420C 2420D 2420E 2420F 2420G 2420H".split()
 )
+_ALLOWED = {**{loop: _NM1_LOOP_SEGMENTS for loop in _NM1_LOOPS}, **_LOOP_SEGMENTS}  # other loops: anything known
+_MAYBE_HIERARCHY = frozenset({"NM1", "PRV", "SBR", "PAT", "DMG", "BHT"})
 _LEADING_ID = re.compile(r"[A-Z0-9]+")
 _LOST = "LOST"  # the loop the reader is in after a broken HL: nothing is read until the next HL
 
@@ -200,17 +202,20 @@ class _Reader(X12Reader):
             hook = _HOOKS.get((loop, segment_id))
             if hook is not None and (loop == "2300" or self.record is not None) and not self.run_safely(hook, segment):
                 return
-        elif self.loop in _CLAIM_LOOPS and _is_hierarchy_segment(segment):
-            # checked in every shard, so all agree on which later claims are unreadable
-            self.lose(segment.index, f"{_key(segment)} segment inside a claim (loop {self.loop}): the HL before it is missing or broken")
-            return
-        elif self.loop == _LOST:
-            return
-        elif not _allowed(self.loop, segment_id):
-            self.out_of_place(segment)
-            return
-        elif self.skipping:
-            return
+        else:
+            current = self.loop
+            if segment_id in _MAYBE_HIERARCHY and current in _CLAIM_LOOPS and _is_hierarchy_segment(segment):
+                # checked in every shard, so all agree on which later claims are unreadable
+                self.lose(segment.index, f"{_key(segment)} segment inside a claim (loop {current}): the HL before it is missing or broken")
+                return
+            if current == _LOST:
+                return
+            allowed = _ALLOWED.get(current)
+            if allowed is not None and segment_id not in allowed:
+                self.out_of_place(segment)
+                return
+            if self.skipping:
+                return
         rows = _ROWS.get(self.loop)
         by_qualifier = rows.get(segment_id) if rows is not None else None
         if by_qualifier is not None:
@@ -544,13 +549,6 @@ def _key(segment: Segment) -> str:
     """``NM1*IL``, ``SBR``: the segment id with its qualifier where the qualifier names the segment."""
     segment_id = segment.elements[0]
     return f"{segment_id}*{segment.get(1)}" if segment_id == "NM1" else segment_id
-
-
-def _allowed(loop: str, segment_id: str) -> bool:
-    allowed = _LOOP_SEGMENTS.get(loop)
-    if allowed is None:
-        return loop not in _NM1_LOOPS or segment_id in _NM1_LOOP_SEGMENTS
-    return segment_id in allowed
 
 
 def _is_hierarchy_segment(segment: Segment) -> bool:

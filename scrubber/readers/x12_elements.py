@@ -25,6 +25,7 @@ _ACCUMULATE = frozenset({"diagnoses", "adjustments"})
 COMPOSITES: dict[str, dict[int, int]] = {
     "NM1": {}, "DTP": {}, "SBR": {}, "AMT": {}, "LX": {}, "N4": {}, "PAT": {}, "CAS": {}, "BHT": {}, "LIN": {},
     "CLM": {5: 3, 11: 5}, "SV1": {1: 8, 7: 4}, "SVD": {3: 8}, "CTP": {5: 15}, "HI": {p: 2 for p in range(1, 13)},
+    "REF": {4: 6}, "PRV": {5: 3}, "DMG": {5: 3},
 }
 SIMPLE_SEGMENTS = frozenset(COMPOSITES)
 _NO_CACHE: dict = {}  # never written: rows without composites do not split components  # values added to the record's list, segment after segment
@@ -63,9 +64,16 @@ def _components(segment: Segment, reader: Any, cache: dict, position: int, name:
     return parts
 
 
-def _simple(element: ElementRow) -> Callable[[Segment, Any, dict], str]:
+def _simple(element: ElementRow, checked: bool = False) -> Callable[[Segment, Any, dict], str]:
     """The element's text ('' when absent), refusing a separator inside a simple value."""
     position, component, name = element.position, element.component, element.name
+    if component is None and checked:  # its row checked the whole segment
+
+        def checked(segment: Segment, reader: Any, cache: dict) -> str:
+            elements = segment.elements
+            return elements[position] if position < len(elements) else ""
+
+        return checked
     if component is None:
 
         def text(segment: Segment, reader: Any, cache: dict) -> str:
@@ -94,11 +102,18 @@ def _check_simple(value: str, segment: Segment, name: str) -> None:
         raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
 
 
-def _fast_text(element: ElementRow) -> ValueReader | None:
+def _fast_text(element: ElementRow, checked: bool = False) -> ValueReader | None:
     """The commonest reader (a simple text element) in one function: it runs for most segments."""
     if element.component is not None:
         return None
     position, name = element.position, element.name
+    if checked:  # the row checks its whole segment first
+
+        def checked_text(segment: Segment, reader: Any, cache: dict) -> str | None:
+            elements = segment.elements
+            return (elements[position] or None) if position < len(elements) else None
+
+        return checked_text
 
     def text(segment: Segment, reader: Any, cache: dict) -> str | None:
         elements = segment.elements
@@ -113,7 +128,9 @@ def _fast_text(element: ElementRow) -> ValueReader | None:
     return text
 
 
-def _compile(element: ElementRow) -> ValueReader:
+def _compile(element: ElementRow, checked: bool = False) -> ValueReader:
+    """The value reader of ``element``; ``checked``: its row checks the whole segment first (separators,
+    control characters), so simple values need no check of their own."""
     kind, name = element.type, element.name
     if kind == "list" and element.component is None:
         return _run(element)
@@ -130,9 +147,9 @@ def _compile(element: ElementRow) -> ValueReader:
         return _diagnoses(element)
     if kind == "adjustments":
         return lambda segment, reader, cache: cas_adjustments(segment)
-    text = _simple(element)
+    text = _simple(element, checked)
     if kind == "text":
-        return _fast_text(element) or (lambda segment, reader, cache: text(segment, reader, cache) or None)
+        return _fast_text(element, checked) or (lambda segment, reader, cache: text(segment, reader, cache) or None)
     if kind == "code":
         codes = element.codes or frozenset()
 
@@ -208,27 +225,36 @@ def _diagnoses(element: ElementRow) -> ValueReader:
 
 
 def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
-    """No separator in a simple element, no repetition in a composite, no more components than it has."""
+    """The whole segment at once: no control character, no repetition separator, component separators only
+    inside its composites and no more components than they have (else its delimiters broke)."""
+    elements = segment.elements
     delimiters = segment.delimiters
     component, repetition = delimiters.component, delimiters.repetition
-    for position, value in enumerate(segment.elements):
-        if not value or position == 0:
-            continue
-        most = composites.get(position)
-        if repetition and repetition in value:
-            raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} holds the repetition separator (broken segment?)")
-        if component in value:
-            if most is None:
-                raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} holds a component separator but is not a composite (broken segment?)")
-            parts = value.split(component)
-            if len(parts) > most and any(parts[most:]):
-                raise BadSegment(f"{segment.elements[0]}{position:02d} {value!r} has more than {most} components (broken segment?)")
+    text = "".join(elements)
+    if not text.isprintable():
+        raise BadSegment(f"{elements[0]} holds a control character (broken segment?)")
+    if repetition and repetition in text:
+        raise BadSegment(f"{elements[0]} holds the repetition separator {repetition!r} (broken segment?)")
+    total = text.count(component)
+    if not total:
+        return
+    inside = 0
+    size = len(elements)
+    for position, most in composites.items():
+        if position < size:
+            value = elements[position]
+            count = value.count(component)
+            if count >= most and any(value.split(component)[most:]):
+                raise BadSegment(f"{elements[0]}{position:02d} {value!r} has more than {most} components (broken segment?)")
+            inside += count
+    if inside != total:
+        raise BadSegment(f"{elements[0]} holds a component separator outside its composite elements (broken segment?)")
 
 
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "check_all", "simple_only", "ranks")
+    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "check_all", "composites", "ranks")
 
     def __init__(self, row: SegmentRow):
         self.row = row
@@ -236,7 +262,7 @@ class CompiledRow:
         self.plan = tuple(
             (
                 element.field,
-                _compile(element),
+                _compile(element, row.segment_id in COMPOSITES),
                 element.type in _ACCUMULATE,
                 f"{element.name} ({element.meaning}) is missing" if element.required else None,
             )
@@ -249,7 +275,7 @@ class CompiledRow:
         self.context: Any = None  # the reader's context for the row's loop, likewise
         # only rows reading components need the per-segment cache of split composites
         # segments with no composite element at all in the TR3: a separator anywhere in them means a broken segment
-        self.simple_only = row.segment_id in SIMPLE_SEGMENTS
+        self.composites = COMPOSITES.get(row.segment_id)
         # rows read by whole-segment parsers (CAS, HI) check every element for control characters here
         self.check_all = any(e.type in _ACCUMULATE for e in row.elements)
         self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
@@ -270,10 +296,10 @@ class CompiledRow:
                         f"{self.row.segment} after a later segment of its loop ({field} of segment {positions[field]}): "
                         "out of order (the segment that opens a new loop was lost?)"
                     )
-        if self.check_all and not all(map(str.isprintable, segment.elements)):
+        if self.composites is not None:
+            _check_delimiters(segment, self.composites)
+        elif self.check_all and not all(map(str.isprintable, segment.elements)):
             raise BadSegment(f"{self.row.segment} holds a control character (broken segment?)")
-        if self.simple_only:
-            _check_delimiters(segment, COMPOSITES[self.row.segment_id])
         cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
         index = segment.index
         for field, read, accumulate, missing in self.plan:

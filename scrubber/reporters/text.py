@@ -14,7 +14,7 @@ class TextReporter:
     """``path:line:col: ...`` lines, like ruff and gcc: an editor jumps from them to the element.
 
     X12 lines and columns are real (a one-line file is line 1 and the element's column); JSONL input gives
-    the line, CSV the row; where there is neither, the finding says its JSON pointer."""
+    the line, CSV the row, a JSON array or FHIR Bundle the claim's JSON pointer; findings name their model field."""
 
     def __init__(self, out: TextIO):
         self.out = out
@@ -37,6 +37,8 @@ class TextReporter:
             return
         write = self.out.write
         where = self._where(result.file, result.segment, result.row)
+        if result.pointer and result.segment is None and result.row is None:
+            where += f": {result.pointer}"
         if result.status == "unreadable":
             segment = f" (segment {result.segment})" if result.segment is not None else ""
             write(f"{where}: claim {result.claim_id or '?'}{segment}: unreadable: {result.error}\n")

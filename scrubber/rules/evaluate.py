@@ -95,15 +95,35 @@ def _member(values: Any) -> Callable[[Any, dict[str, Any]], bool]:
     """Membership in a literal set of values, or in a code set judged on the line's date of service."""
     if isinstance(values, frozenset):
         return lambda item, fact: item in values
-    return lambda item, fact: values.contains(item, _on(fact))
+    return _set_member(values)
+
+
+_MEMO_LIMIT = 100_000  # answers remembered per code set test (codes repeat a lot across claims)
+
+
+def _set_member(code_set: Any) -> Callable[[Any, dict[str, Any]], bool]:
+    """``code_set.contains`` remembered per code, and per date only when the set has dated entries."""
+    memo: dict[Any, bool] = {}
+    dated = bool(getattr(code_set, "entries", True))
+
+    def member(code: Any, fact: dict[str, Any]) -> bool:
+        key = (code, fact.get(SERVICE_DATE)) if dated else code
+        found = memo.get(key)
+        if found is None:
+            found = code_set.contains(code, _on(fact))
+            if len(memo) < _MEMO_LIMIT:
+                memo[key] = found
+        return found
+
+    return member
 
 
 def _test(test: Test) -> Predicate:
     key, op, value = test.fact, test.op, test.value
     if op in ("in_set", "not_in_set"):
         wanted = op == "in_set"
-        code_set = value
-        return lambda fact, claim, index: key in fact and code_set.contains(fact[key], _on(fact)) == wanted
+        member = _set_member(value)
+        return lambda fact, claim, index: key in fact and member(fact[key], fact) == wanted
     if op == "between":
         low, high = value
         if isinstance(low, str):
