@@ -219,7 +219,29 @@ class _Reader(X12Reader):
         rows = _ROWS.get(self.loop)
         by_qualifier = rows.get(segment_id) if rows is not None else None
         if by_qualifier is not None:
-            self.read_values(segment, segment_id, by_qualifier)
+            # read the values through the map row (inlined: this runs for nearly every segment)
+            elements = segment.elements
+            row = by_qualifier.get(elements[1] if len(elements) > 1 else "") or by_qualifier.get(None)
+            if row is None:
+                return
+            record = self.record
+            if record is not None and record.error is not None:
+                return  # skip the rest of a broken claim
+            try:
+                context = row.context
+                if context is None:
+                    if record is None:
+                        return
+                    target = record.data
+                else:
+                    target = self.contexts[context]
+                    if target is None:
+                        return
+                for name, is_list in row.path:
+                    target = _step(target, name, is_list)
+                row.read(segment, self, target)
+            except (BadSegment, IndexError, ValueError) as error:
+                self.fail(segment.index, f"{self.loop} {segment_id}: {error}")
         elif loop is None and segment_id in _CLAIM_SEGMENT_IDS and self.loop in _CLAIM_LOOPS and self.record is not None:
             self.check_placement(segment, segment_id)
 
@@ -256,21 +278,6 @@ class _Reader(X12Reader):
             key = f"{segment_id}*{qualifier}" if (segment_id, qualifier) in _CLAIM_SEGMENTS else segment_id
             self.fail(segment.index, f"{key} does not belong in loop {self.loop} (the segment that opens its loop is missing?)")
 
-    def read_values(self, segment: Segment, segment_id: str, by_qualifier: dict) -> None:
-        elements = segment.elements
-        row = by_qualifier.get(elements[1] if len(elements) > 1 else "") or by_qualifier.get(None)
-        if row is None:
-            return
-        record = self.record
-        if record is not None and record.error is not None:
-            return  # skip the rest of a broken claim
-        try:
-            target = self.target(row)
-            if target is not None:
-                row.read(segment, self, target)
-        except (BadSegment, IndexError, ValueError) as error:
-            self.fail(segment.index, f"{self.loop} {segment_id}: {error}")
-
     def run_safely(self, action: Callable[[Any, Segment], None], segment: Segment) -> bool:
         """Run a hook or a read; a bad value makes the open record unreadable (False)."""
         record = self.record
@@ -282,21 +289,6 @@ class _Reader(X12Reader):
             self.fail(segment.index, f"{self.loop} {segment.elements[0]}: {error}")
             return False
         return True
-
-    def target(self, row: CompiledRow) -> dict[str, Any] | None:
-        """The record ``row`` fills: in a hierarchy context, or in the claim being read."""
-        context = row.context
-        if context is None:
-            if self.record is None:
-                return None
-            root = self.record.data
-        else:
-            root = self.contexts[context]
-            if root is None:
-                return None
-        for name, is_list in row.path:
-            root = _step(root, name, is_list)
-        return root
 
     # --- integrity -------------------------------------------------------------------------------
 

@@ -296,8 +296,17 @@ class CompiledRow:
                         f"{self.row.segment} after a later segment of its loop ({field} of segment {positions[field]}): "
                         "out of order (the segment that opens a new loop was lost?)"
                     )
-        if self.composites is not None:
-            _check_delimiters(segment, self.composites)
+        composites = self.composites
+        if composites is not None:
+            if composites:
+                _check_delimiters(segment, composites)
+            else:  # no composite: one look at the whole segment (the common case), inline
+                text = "".join(segment.elements)
+                delimiters = segment.delimiters
+                if delimiters.component in text or not text.isprintable() or (
+                    delimiters.repetition and delimiters.repetition in text
+                ):
+                    _check_delimiters(segment, composites)  # says what is wrong
         elif self.check_all and not all(map(str.isprintable, segment.elements)):
             raise BadSegment(f"{self.row.segment} holds a control character (broken segment?)")
         cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
