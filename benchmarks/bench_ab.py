@@ -1,0 +1,55 @@
+"""Before/after: the same 837P file read and checked by two checkouts of claim-scrubber, alternating.
+
+    python benchmarks/bench_ab.py OLD_CHECKOUT NEW_CHECKOUT FILE [--rounds 3]
+
+Make the old checkout with ``git worktree add /tmp/old <commit>`` and a file with
+``python benchmarks/generate_837p.py 20000 /tmp/b20k.837``. Each round runs, in fresh processes and in
+turn for each checkout (``PYTHONPATH`` pointing at it, the current interpreter and its packages): reading
+every claim (``x12_837p.read_path``), then ``scrubber check FILE --format json --output /dev/null --jobs 1``.
+Prints the seconds of every run and the medians; alternating keeps a busy machine fair to both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+READ = """
+import sys
+from scrubber.model import Claim
+from scrubber.readers.x12_837p import read_path
+print(sum(1 for item in read_path(sys.argv[1]) if isinstance(item, Claim)))
+"""
+CHECK = ["-m", "scrubber", "check", "--format", "json", "--output", os.devnull, "--exit-zero", "--no-progress", "--jobs", "1"]
+
+
+def timed(checkout: str, args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd="/",
+                   env={**os.environ, "PYTHONPATH": os.path.abspath(checkout)})
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("old")
+    parser.add_argument("new")
+    parser.add_argument("file")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    path = os.path.abspath(args.file)
+    runs: dict[tuple[str, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for side, checkout in (("old", args.old), ("new", args.new)):
+            runs.setdefault(("read", side), []).append(timed(checkout, ["-c", READ, path]))
+            runs.setdefault(("check", side), []).append(timed(checkout, [*CHECK[:3], path, *CHECK[3:]]))
+    for (stage, side), seconds in runs.items():
+        print(f"{stage:<6} {side:<4} median {statistics.median(seconds):6.2f} s   runs {[round(s, 2) for s in seconds]}")
+
+
+if __name__ == "__main__":
+    main()
