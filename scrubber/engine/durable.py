@@ -63,6 +63,16 @@ def lower(condition: Condition, prefix: str) -> tuple[Condition, list[tuple[str,
     return visit(condition), prepass
 
 
+def prepass_guard(condition: Condition) -> Predicate | None:
+    """The plain comparisons a rule's top-level ``all`` requires, as a predicate: where they fail, the
+    rule cannot fire whatever its pre-pass facts say, so the pre-pass need not compute them (they are set
+    false; durable_rules still evaluates the whole rule)."""
+    if not isinstance(condition, AllOf):
+        return None
+    native = tuple(item for item in condition.items if engine_native(item))
+    return compile_predicate(AllOf(native)) if native else None
+
+
 def compile_condition(condition: Condition) -> dict[str, Any]:
     """A lowered condition in durable_rules' JSON expression form."""
     if isinstance(condition, AllOf):
@@ -120,6 +130,17 @@ def _parse_message(message: str) -> list[tuple[str, str]]:
     return [(name, matched["m"]["id"]) for name, matched in json.loads(message).items()]
 
 
+def _compute(rules: list[tuple[Predicate | None, list[tuple[str, Predicate]]]], fact: dict[str, Any],
+             claim: ClaimFacts, index: int | None) -> None:
+    for guard, prepass in rules:
+        if guard is not None and not guard(fact, claim, index):
+            for name, _ in prepass:
+                fact[name] = False  # the rule's plain comparisons already fail
+        else:
+            for name, predicate in prepass:
+                fact[name] = predicate(fact, claim, index)
+
+
 class DurableEngine:
     name = "durable"
 
@@ -128,7 +149,7 @@ class DurableEngine:
         # keys (facts carry ~50) cuts JSON encoding and the engine's message decoding several-fold.
         self._shards: list[tuple[int, dict[str, str], dict[str, tuple[tuple[str, str], ...]]]] = []
         # The pre-pass: per scope, the boolean facts lowered rules read, each with its predicate.
-        self._prepass: dict[str, list[tuple[str, Predicate]]] = {"claim": [], "line": []}
+        self._prepass: dict[str, list[tuple[Predicate | None, list[tuple[str, Predicate]]]]] = {"claim": [], "line": []}
         for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
             shard = rules[start : start + RULES_PER_RULESET]
             definition, names = compile_ruleset(shard, start)
@@ -136,7 +157,8 @@ class DurableEngine:
             read: dict[str, set[str]] = {"claim": set(), "line": set()}
             for number, rule in enumerate(shard):
                 lowered, prepass = lower(rule.condition, f"_s{start + number}_")
-                self._prepass[rule.scope] += prepass
+                if prepass:
+                    self._prepass[rule.scope].append((prepass_guard(rule.condition), prepass))
                 read[rule.scope] |= facts_used(lowered)
             keys = {}
             for kind in ("claim", "line"):  # a claim fact needs only what claim rules read, and so on
@@ -170,12 +192,10 @@ class DurableEngine:
         if not claim_prepass and not line_prepass:
             return
         for claim in group_by_claim(facts):
-            header = claim.claim
-            for name, predicate in claim_prepass if claim.has_claim else ():
-                header[name] = predicate(header, claim, None)
+            if claim.has_claim:
+                _compute(claim_prepass, claim.claim, claim, None)
             for index, line in enumerate(claim.lines):
-                for name, predicate in line_prepass:
-                    line[name] = predicate(line, claim, index)
+                _compute(line_prepass, line, claim, index)
 
     @staticmethod
     def _run_shard(handle: int, names: dict[str, str], payload: str, retraction: str, hits: list[Hit]) -> set[str]:
