@@ -40,13 +40,17 @@ def main() -> None:
     parser.add_argument("new")
     parser.add_argument("file")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--jobs", default="1", help="check --jobs (default 1; 'auto': the CLI's default, one per core)")
     args = parser.parse_args()
+    check = CHECK if args.jobs != "auto" else CHECK[:-2]
+    if args.jobs not in ("1", "auto"):
+        check = [*CHECK[:-1], args.jobs]
     path = os.path.abspath(args.file)
     runs: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.rounds):
         for side, checkout in (("old", args.old), ("new", args.new)):
             runs.setdefault(("read", side), []).append(timed(checkout, ["-c", READ, path]))
-            runs.setdefault(("check", side), []).append(timed(checkout, [*CHECK[:3], path, *CHECK[3:]]))
+            runs.setdefault(("check", side), []).append(timed(checkout, [*check[:3], path, *check[3:]]))
     for (stage, side), seconds in runs.items():
         print(f"{stage:<6} {side:<4} median {statistics.median(seconds):6.2f} s   runs {[round(s, 2) for s in seconds]}")
 

@@ -157,11 +157,11 @@ def locate(claim: Claim, line: ServiceLine | None, element: ElementRow) -> Locat
     value = getattr(record, element.field, None) if record is not None else None
     present = value is not None and value != () and value != ""
     if present:
-        segment = record.elements.get(element.field) if record.elements else None
+        segment = record.elements.get(element.key) if record.elements else None
         return Location(element.loop, segment, element.segment, True, element.position, element.component,
                         _pointer(claim, path + [element.field]))
-    if record is not None and record.elements and element.field in record.elements:  # the segment is there, empty
-        return Location(element.loop, record.elements[element.field], element.segment, False, element.position,
+    if record is not None and record.elements and element.key in record.elements:  # the segment is there, empty
+        return Location(element.loop, record.elements[element.key], element.segment, False, element.position,
                         element.component, _pointer(claim, path + [element.field]))
     for record, path in reversed(records):
         if record is not None:
@@ -218,12 +218,12 @@ def _anchor(record: Any, path: list[str]) -> tuple[ElementRow, int | None] | Non
         return None
     field = _RECORD_ANCHORS.get(kind)
     row = next((r for r in rows if r.field == field), None) or next((r for r in rows if r.segment.startswith("NM1")), rows[0])
-    if row.field in elements:
-        return row, elements[row.field]
+    if row.key in elements:
+        return row, elements[row.key]
     if elements:
-        first_field = min(elements, key=elements.__getitem__)
-        first = next((r for r in rows if r.field == first_field), row)
-        return first, elements[first_field]
+        first_key = min(elements, key=elements.__getitem__)
+        first = next((r for r in rows if r.key == first_key), row)
+        return first, elements[first_key]
     return row, None
 
 

@@ -50,14 +50,16 @@ from conftest import (
 
 
 def fields_at(segments: dict[str, int]) -> dict[str, int]:
-    """``{"2300 CLM": 14}`` → every model field the element map reads from that segment → 14."""
+    """``{"2300 CLM": 14}`` → the segment's key (its first element's field) → 14."""
     expected = {}
     for where, index in segments.items():
         loop, key = where.split()
         row = element_map("837p").segment_row(loop, key)
         assert row is not None, where
-        for element in row.elements:
-            expected[element.field] = index
+        if row.repeat:  # HI, CAS: under the field they accumulate into
+            expected[row.elements[0].field] = index
+        else:
+            expected[row.elements[0].field] = index
     return expected
 
 def claim_ids(claims: list[Claim]) -> list[str]:

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from scrubber.model import Claim, ParseIssue
 from scrubber.readers.x12_837p import read
 from scrubber.writers.x12_837p import write
+from scrubber.x12map import element_map
 
 from conftest import batch as x12_batch
 from conftest import claim as clm
@@ -54,6 +55,22 @@ ENVELOPE = ("GS", "ST", "SE", "GE", "IEA")  # ISA is left alone: its fixed width
 # Fields filled from several consecutive segments of the same id (HI…, CAS…): the elements map names the first.
 ACCUMULATED = {"diagnoses": "HI", "adjustments": "CAS"}
 READER_FILLED = ("elements", "source")
+
+# A record's `elements` map keeps one entry per segment, under the field of the segment row's first element.
+_MODEL_OF_RECORD = {
+    "claim": "Claim", "payer": "Payer", "subscriber": "Party", "patient": "Party", "other_payers[]": "OtherPayer",
+    "lines[]": "ServiceLine", "lines[].adjudications[]": "LineAdjudication",
+}
+SEGMENT_KEYS: dict[tuple[str, str], str] = {}
+for _row in element_map("837p").segments:
+    _model = _MODEL_OF_RECORD.get(_row.record, "Provider")
+    for _element in _row.elements:
+        SEGMENT_KEYS[(_model, _element.field)] = _row.elements[0].field
+
+
+def segment_key(record: BaseModel, field: str) -> str:
+    """The ``elements`` key of the segment ``record.field`` is read from."""
+    return SEGMENT_KEYS.get((type(record).__name__, field), field)
 
 
 # --- reading and our own tokenizer ------------------------------------------------------------------
@@ -205,7 +222,7 @@ class Oracle:
         """Whether (part of) ``record.field`` was read from the corrupted segment."""
         if field == "implementation":  # not in the elements maps: ST03, else GS08
             return tag(self.segments[self.k - 1]) in ("ST", "GS")
-        first = record.elements.get(field)  # type: ignore[attr-defined]
+        first = record.elements.get(segment_key(record, field))  # type: ignore[attr-defined]
         if first is None:
             return False
         if field in ACCUMULATED:
@@ -215,7 +232,7 @@ class Oracle:
     def items_from_k(self, record: BaseModel, field: str) -> tuple[int, int]:
         """(offset, count) of the items of the accumulated ``field`` that segment ``k`` holds."""
         offset = 0
-        for index in self.run_of(record.elements[field]):  # type: ignore[attr-defined]
+        for index in self.run_of(record.elements[segment_key(record, field)]):  # type: ignore[attr-defined]
             elements = self.segments[index - 1].split("*")
             if field == "diagnoses":
                 count = sum(1 for value in elements[1:] if value)

@@ -12,8 +12,8 @@ Claim
     ├── rendering / supervising / ordering / referring_provider  (2420A, D, E, F)
     └── adjudications: [LineAdjudication]  (2430 SVD/CAS/DTP*573)
 
-Every record with an ``elements`` map records, per model field (``assignment``), the index of the segment
-that field was read from (X12 input only). The element map (``scrubber.x12map``) says which X12 element
+Every record with an ``elements`` map records, per segment read, the segment's index under the model field of
+its first element in the element map (``claim_id`` for the CLM, ``npi`` for an NM1; X12 input only). The element map (``scrubber.x12map``) says which X12 element
 fills which field (``assignment`` ← 2300 CLM07), so a finding can say "2300 CLM07, segment 14 of batch.837".
 """
 

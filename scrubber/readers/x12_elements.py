@@ -323,8 +323,8 @@ class CompiledRow:
                     raise BadSegment(missing)
             else:
                 record[field] = value
-            if field not in positions:
-                positions[field] = index
+        if not self.repeat:
+            positions[self.first_field] = index  # one entry per segment, under its first element's field
 
 
 def compile_rows(

@@ -46,6 +46,7 @@ class ElementRow:
     codes: frozenset[str] | None = None
     format_position: int | None = None  # element holding a date's format qualifier (DTP02 → 2)
     required: bool = False
+    key: str = ""  # the field of its segment row's first element: the record's ``elements`` key for the segment
 
     @property
     def path(self) -> str:
@@ -167,7 +168,7 @@ def _within_range(element: ElementRow, name: str) -> bool:
     return position == element.position and component is not None and element.component <= component <= element.last
 
 
-def _element(raw: dict, loop: str, segment: str, record: str, where: str) -> ElementRow:
+def _element(raw: dict, loop: str, segment: str, record: str, where: str, key: str) -> ElementRow:
     name = str(raw["name"])
     match = _NAME.match(name)
     if match is None or match["segment"] != segment.split("*")[0]:
@@ -198,6 +199,7 @@ def _element(raw: dict, loop: str, segment: str, record: str, where: str) -> Ele
         codes=frozenset(str(code) for code in codes) if codes else None,
         format_position=format_position,
         required=bool(raw.get("required", False)),
+        key=key,
     )
 
 
@@ -208,7 +210,7 @@ def _parse(text: str, source: str) -> ElementMap:
         loop, segment, record = str(raw["loop"]), str(raw["segment"]), str(raw["record"])
         where = f"{source} segment {number} ({loop} {segment})"
         segment_id, _, qualifier = segment.partition("*")
-        elements = tuple(_element(e, loop, segment, record, where) for e in raw["elements"])
+        elements = tuple(_element(e, loop, segment, record, where, str(raw["elements"][0]["field"])) for e in raw["elements"])
         rows.append(SegmentRow(loop, segment, segment_id, qualifier or None, record, bool(raw.get("repeat")), elements))
     return ElementMap(str(data["transaction"]), tuple(rows))
 
