@@ -155,26 +155,18 @@ def _refuse_bundled_id(rule_id: str) -> None:
 def template(rule_id: str, scope: str, path: Path | str) -> str:
     """The text of a new rule file for ``rule_id`` and ``scope``."""
     if scope == "line":
-        procedure = _fact("line_procedure", "line.procedure")
-        number = _fact("line_number", "line.number")
         when = (
-            "    - {fact: payer_filing_indicator, eq: MB}\n"
-            f"    - {{fact: {procedure}, in: [\"99211\"]}}\n"
-            "    # - {fact: assignment, eq: C}"
+            "    - {fact: payer.filing_indicator, eq: MB}\n"
+            "    - {fact: line.procedure, in: [\"99211\"]}\n"
+            "    # - {fact: line.procedure, in_set: clinical-lab}   (see `scrubber facts` and docs/writing-rules.md)"
         )
-        placeholders = [f"{{{name}}}" for name in (number, procedure) if "." not in name]
-        message = "TODO: what is wrong" + (f" (line {', '.join(placeholders)})" if placeholders else "")
+        message = "TODO: what is wrong (line {line.number}, {line.procedure})"
         element, cases = "SV101-2", _LINE_CASES
     else:
-        when = "    - {fact: payer_filing_indicator, eq: MB}\n    # - {fact: assignment, eq: C}"
-        message, element, cases = "TODO: what is wrong (SBR09 is {payer_filing_indicator})", "2000B SBR09", _CLAIM_CASES
+        when = "    - {fact: payer.filing_indicator, eq: MB}\n    # - {fact: assignment, eq: C}"
+        message, element, cases = "TODO: what is wrong (SBR09 is {payer.filing_indicator})", "2000B SBR09", _CLAIM_CASES
     return _HEAD.format(
         id=rule_id, path=path, scope=scope, element=element, when=when, message=message, cases=cases
     )
 
 
-def _fact(*names: str) -> str:
-    """The first of ``names`` the fact catalog has (fact names are being moved to the model's: line.procedure)."""
-    from scrubber.facts import FACTS
-
-    return next((name for name in names if name in FACTS), names[0])
