@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -430,6 +431,8 @@ PROPERTY = settings(
     # where the shrinker spends its full 5 minutes per failing test on these batches.
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    # The same examples on every run, so CI is repeatable; SCRUBBER_EXPLORE=1 draws new ones (to hunt bugs).
+    derandomize=not os.environ.get("SCRUBBER_EXPLORE"),
 )
 
 
@@ -626,3 +629,25 @@ def test_reproduction(body: list[str], target: str, after: str | None) -> None:
     corruption = Corruption(index, kind, segments[index - 1], after)
     problems = check_corrupted(text, corruption)
     assert problems == [], f"{corruption}\n" + "\n".join(problems)
+
+
+def test_two_adjudications_run_together_when_the_second_svd_is_lost():
+    """Found by CI's random examples: a lost SVD let the next payer's CAS and DTP*573 join the adjudication
+    before it. A CAS repeating a group code whose CAS still had room gives it away."""
+    from decimal import Decimal
+
+    from scrubber.model import Adjustment, LineAdjudication
+    from scrubber.rules.testing import build_case_claim
+
+    claim = build_case_claim({"claim_id": "TWO-SVD", "lines": [{"procedure": "99213"}]})
+    first = LineAdjudication(payer_id="P1", paid=Decimal("3"), procedure="99213",
+                             adjustments=(Adjustment(group="PR", reason="3", amount=Decimal("4")),))
+    second = LineAdjudication(payer_id="P2", paid=Decimal("7"), procedure="99213",
+                              adjustments=(Adjustment(group="PR", reason="97", amount=Decimal("8")),))
+    line = claim.lines[0].model_copy(update={"adjudications": (first, second)})
+    text = write([claim.model_copy(update={"lines": (line,)})], date=claim.batch_date)
+    dropped = "".join(piece + "~" for piece in text.split("~")[:-1] if not piece.strip().startswith("SVD*P2"))
+    items = list(read(io.BytesIO(dropped.encode()), "two-svd.837"))
+    assert not [item for item in items if isinstance(item, Claim)]
+    (broken,) = [item for item in items if isinstance(item, ParseIssue) and item.unreadable_claim]
+    assert "second CAS with group PR" in broken.message

@@ -251,6 +251,15 @@ def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
         raise BadSegment(f"{elements[0]} holds a component separator outside its composite elements (broken segment?)")
 
 
+def _check_cas_group(earlier: list[dict[str, Any]], new: list[dict[str, Any]], loop: str) -> None:
+    """A CAS repeats a group code only when the one before it is full (six adjustments). One that repeats
+    a group with room left means two payers' adjustments ran together: the SVD or SBR between them was lost."""
+    group = new[0]["group"]
+    count = sum(1 for item in earlier if item["group"] == group)
+    if count % 6:
+        raise BadSegment(f"a second CAS with group {group} in loop {loop} while the first had room (a segment opening a new loop was lost?)")
+
+
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
@@ -315,7 +324,10 @@ class CompiledRow:
             value = read(segment, reader, cache)
             if accumulate:
                 if value:
-                    record.setdefault(field, []).extend(value)
+                    items = record.setdefault(field, [])
+                    if field == "adjustments":
+                        _check_cas_group(items, value, self.row.loop)
+                    items.extend(value)
                     positions.setdefault(field, index)
                 continue
             if value is None:
