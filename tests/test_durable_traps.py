@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 import warnings
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrubber import codesets
 from scrubber.codesets.npi import is_valid_npi
-from scrubber.facts.spec import ClaimContext, cents
+from scrubber.facts.spec import ClaimContext
 from scrubber.facts.spec import claim_spec as _claim
 from scrubber.facts.spec import line_spec as _line
 from scrubber.model import Claim, ServiceLine

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 from scrubber.model import Claim, ParseIssue
 from scrubber.readers.common import read_opened
 from scrubber.readers.x12_837p_loops import LOOP_OPENERS
-from scrubber.readers.x12_elements import DIAGNOSIS_QUALIFIERS, CompiledRow, compile_rows
+from scrubber.readers.x12_elements import DIAGNOSIS_QUALIFIERS, compile_rows
 from scrubber.readers.x12_loops import next_loop
 from scrubber.readers.x12_reader import RecordBuilder, X12Reader
 from scrubber.readers.x12_tokens import Segment, TokenIssue
