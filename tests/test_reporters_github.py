@@ -80,8 +80,10 @@ def test_annotations_point_at_the_segment(tmp_path):
     assert error["level"] == "error" and error["file"] == name
     span = segment_spans(tmp_path / name, [segment_index(text, "CLM*E1*")])[segment_index(text, "CLM*E1*")]
     assert (int(error["line"]), int(error["endLine"])) == (1, 1)
-    assert (int(error["col"]), int(error["endColumn"])) == (span.start_column, span.end_column)
-    assert text[int(error["col"]) - 1 :].startswith("CLM*E1*180")
+    # the annotation marks the element the rule tested: CLM07 ('C') of CLM*E1*180***11:B:1*Y*C
+    assert span.start_column < int(error["col"]) < span.end_column
+    assert text[int(error["col"]) - 1 : int(error["endColumn"]) - 1] == "C"
+    assert text[: int(error["col"]) - 1].endswith("CLM*E1*180***11:B:1*Y*")
     assert error["message"].startswith("Claim E1, line 2 (CLM07 in CLM (2300), segment ")
     assert "\nFix: Set CLM07" in error["message"]
     assert by_title[f"CO-21 {WARNING_RULE}"]["level"] == "warning"

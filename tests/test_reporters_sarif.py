@@ -131,19 +131,24 @@ def test_levels_rule_index_and_messages(run):
     assert error["properties"]["claimId"] == "E1" and error["properties"]["line"] == 2
 
 
-def test_region_is_the_segment_of_the_finding(run):
+def test_region_is_the_element_of_the_finding(run):
+    """A finding's region is the element its rule tested, in its segment; an input problem's is the segment."""
     text = run["text"]
     by_rule = results_by_rule(run["run"])
-    for rule, prefix in [(ERROR_RULE, "CLM*E1*"), (WARNING_RULE, "CLM*W1*"), (INFO_RULE_ID, "CLM*I1*"), ("input-error", "CLM*B1*")]:
+    lines = text.split("\n")
+    for rule, prefix, element in [(ERROR_RULE, "CLM*E1*", 7), (WARNING_RULE, "CLM*W1*", None), (INFO_RULE_ID, "CLM*I1*", None), ("input-error", "CLM*B1*", None)]:
         (result,) = by_rule[rule]
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": "batch.837", "uriBaseId": "%SRCROOT%"}
         region = location["region"]
-        segment = region_text(text, result)
-        assert segment.startswith(prefix) and not segment.endswith("~"), segment
         line = segment_index(text, prefix)  # one segment per line in this file
+        segment = lines[line - 1].rstrip("~")
         assert region["startLine"] == region["endLine"] == line
-        assert region["startColumn"] == 1 and region["endColumn"] == len(segment) + 1
+        if element is None:  # a missing element, or the whole segment
+            continue
+        value = segment.split("*")[element]
+        assert region_text(text, result) == value
+        assert region["startColumn"] == len("*".join(segment.split("*")[:element])) + 2
 
 
 def test_single_line_file_regions_use_columns(tmp_path):
@@ -155,7 +160,8 @@ def test_single_line_file_regions_use_columns(tmp_path):
     assert region["startLine"] == region["endLine"] == 1
     assert region["startColumn"] == region["charOffset"] + 1 > 500
     assert region["endColumn"] == region["startColumn"] + region["charLength"]
-    assert region_text(text, result).startswith("CLM*E1*180***11:B:1*Y*C")
+    assert region_text(text, result) == "C"  # CLM07 of CLM*E1*180***11:B:1*Y*C
+    assert text[region["charOffset"] - len("CLM*E1*180***11:B:1*Y*") : region["charOffset"]] == "CLM*E1*180***11:B:1*Y*"
 
 
 def test_logical_locations(run):

@@ -83,6 +83,7 @@ class GithubReporter:
                 LEVELS.get(finding.severity, "warning"),
                 file=result.file,
                 segment=finding.segment,
+                element=(finding.position, finding.component) if finding.position is not None else None,
                 title=f"{finding.carc} {finding.rule}",
                 message=f"Claim {result.claim_id}{place} ({finding.where()}): "
                 f"{finding.message}\nFix: {finding.fix}",
@@ -154,7 +155,12 @@ class GithubReporter:
         if file:
             properties.append(("file", file))
         span = spans.get((annotation["file"], annotation["segment"])) if annotation["segment"] is not None else None
-        if span is not None:
+        element = annotation.get("element")
+        if span is not None and element is not None and span.start_line == span.end_line:
+            region = span.element_region(*element)  # the element the rule tested
+            properties += [("line", str(region["startLine"])), ("endLine", str(region["endLine"])),
+                           ("col", str(region["startColumn"])), ("endColumn", str(region["endColumn"]))]
+        elif span is not None:
             properties += [("line", str(span.start_line)), ("endLine", str(span.end_line))]
             if span.start_line == span.end_line:  # GitHub uses columns on single-line annotations only
                 properties += [("col", str(span.start_column)), ("endColumn", str(span.end_column))]

@@ -47,6 +47,17 @@ class Span:
     element_delimiter: str = "*"
     component_delimiter: str = ":"
 
+    def element_region(self, position: int, component: int | None = None) -> dict[str, int]:
+        """A SARIF ``region`` of element ``position`` (component ``component``): where it starts, how long it is."""
+        line, column, offset = self.element_start(position, component)
+        parts = self.text.split(self.element_delimiter)
+        value = parts[position] if position < len(parts) else ""
+        if component is not None and value:
+            pieces = value.split(self.component_delimiter)
+            value = pieces[component - 1] if component <= len(pieces) else ""
+        return {"startLine": line, "startColumn": column, "endLine": line, "endColumn": column + len(value),
+                "charOffset": offset, "charLength": len(value)}
+
     def element_start(self, position: int, component: int | None = None) -> tuple[int, int, int]:
         """Line, column and character offset of element ``position`` (component ``component``) of this segment.
 

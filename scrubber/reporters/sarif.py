@@ -108,6 +108,7 @@ class SarifReporter:
                 file=result.file,
                 segment=finding.segment,
                 row=result.row,
+                element=(finding.position, finding.component) if finding.position is not None else None,
                 logical=logical_name(result.st_control, result.claim_id, finding.line),
                 fingerprint=finding_fingerprint(finding, result.claim_id),
                 properties={
@@ -142,7 +143,7 @@ class SarifReporter:
             },
         )
 
-    def _add(self, *, rule, level, text, file, segment, row, logical, fingerprint, properties) -> None:
+    def _add(self, *, rule, level, text, file, segment, row, logical, fingerprint, properties, element=None) -> None:
         if file not in self.artifacts:
             self.artifacts[file] = artifact_location(file)
         location: dict[str, Any] = {"physicalLocation": {"artifactLocation": dict(self.artifacts[file])}}
@@ -156,7 +157,7 @@ class SarifReporter:
                 "locations": [location],
                 "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
                 "properties": {key: value for key, value in properties.items() if value is not None},
-                "_where": (file, segment, row),
+                "_where": (file, segment, row, element),
             }
         )
         if segment is not None:
@@ -169,10 +170,12 @@ class SarifReporter:
         index = {descriptor["id"]: position for position, descriptor in enumerate(descriptors)}
         spans = resolve(self.wanted)
         for result in self.results:
-            file, segment, row = result.pop("_where")
+            file, segment, row, element = result.pop("_where")
             result["ruleIndex"] = index[result["ruleId"]]
             span: Span | None = spans.get((file, segment)) if segment is not None else None
-            if span is not None:
+            if span is not None and element is not None and "\n" not in span.text and "\r" not in span.text:
+                region = span.element_region(*element)  # the element the rule tested, within its segment
+            elif span is not None:
                 region = span.region()
             elif row is not None:
                 region = {"startLine": row}  # a CSV row / JSONL line
