@@ -83,36 +83,41 @@ def compile_condition(condition: Condition) -> dict[str, Any]:
 
 
 def _compile_compare(compare: Compare) -> dict[str, Any]:
-    key_, op, value = key(compare.fact), compare.op, compare.value
-    return _compile_op(key_, op, value)
-
-
-def _compile_op(key: str, op: str, value: Any) -> dict[str, Any]:
+    name, op, value = key(compare.fact), compare.op, compare.value
     if op == "exists":
-        return {"$ex" if value else "$nex": {key: 1}}
+        return {"$ex" if value else "$nex": {name: 1}}
     if op == "eq":
-        return {key: value}
+        return {name: value}
     if op == "ne":
-        return {"$neq": {key: value}}
+        return {"$neq": {name: value}}
     if op == "in":
-        return {"$or": [{key: item} for item in value]}
+        return {"$or": [{name: item} for item in value]}
     if op == "not_in":
-        return {"$and": [{"$neq": {key: item}} for item in value]}
-    return {_ORDER_OPERATORS[op]: {key: value}}
+        return {"$and": [{"$neq": {name: item}} for item in value]}
+    return {_ORDER_OPERATORS[op]: {name: value}}
 
 
-def compile_ruleset(rules: Sequence[RuleSpec], offset: int = 0) -> tuple[dict[str, Any], dict[str, str]]:
-    """One durable_rules ruleset definition for up to 32 rules, plus the map rule name → rule id."""
+def lower_all(rules: Sequence[RuleSpec], offset: int = 0) -> list[tuple[Condition, list[tuple[str, Predicate]]]]:
+    """Each rule lowered, its pre-pass facts named after its position among all rules (``_s<n>_``)."""
+    return [lower(rule.condition, f"_s{offset + number}_") for number, rule in enumerate(rules)]
+
+
+def compile_ruleset(
+    rules: Sequence[RuleSpec], offset: int = 0, lowered: Sequence[tuple[Condition, Any]] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One durable_rules ruleset definition for up to 32 rules, plus the map rule name → rule id.
+
+    ``lowered``: the rules as ``lower_all(rules, offset)`` gives them, when the caller has them already."""
     if len(rules) > RULES_PER_RULESET:
         raise ValueError(f"at most {RULES_PER_RULESET} rules per ruleset, got {len(rules)}")
+    lowered = lowered if lowered is not None else lower_all(rules, offset)
     definition: dict[str, Any] = {}
     names: dict[str, str] = {}
-    for number, rule in enumerate(rules):
+    for number, (rule, (condition, _)) in enumerate(zip(rules, lowered)):
         name = f"r{number}"
         names[name] = rule.id
-        lowered, _ = lower(rule.condition, f"_s{offset + number}_")
         # The positive `kind` guard first: a rule of negations alone matches the engine's state fact.
-        expression = {"$and": [{"kind": rule.scope}, compile_condition(lowered)]}
+        expression = {"$and": [{"kind": rule.scope}, compile_condition(condition)]}
         definition[name] = {"all": [{"m": expression}]}
     definition[SEEN] = {"all": [{"m": {"$ex": {"kind": 1}}}]}
     return definition, names
@@ -152,11 +157,11 @@ class DurableEngine:
         self._prepass: dict[str, list[tuple[Predicate | None, list[tuple[str, Predicate]]]]] = {"claim": [], "line": []}
         for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
             shard = rules[start : start + RULES_PER_RULESET]
-            definition, names = compile_ruleset(shard, start)
+            shard_lowered = lower_all(shard, start)
+            definition, names = compile_ruleset(shard, start, shard_lowered)
             handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
             read: dict[str, set[str]] = {"claim": set(), "line": set()}
-            for number, rule in enumerate(shard):
-                lowered, prepass = lower(rule.condition, f"_s{start + number}_")
+            for rule, (lowered, prepass) in zip(shard, shard_lowered):
                 if prepass:
                     self._prepass[rule.scope].append((prepass_guard(rule.condition), prepass))
                 read[rule.scope] |= facts_used(lowered)

@@ -20,6 +20,7 @@ effective place of service.
 from __future__ import annotations
 
 import datetime as dt
+import types
 import typing
 from decimal import Decimal
 from typing import Any, Callable
@@ -62,7 +63,7 @@ def _unwrap(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         return _unwrap(args[0]) if len(args) == 1 else annotation
     return annotation

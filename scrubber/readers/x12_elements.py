@@ -27,7 +27,6 @@ COMPOSITES: dict[str, dict[int, int]] = {
     "CLM": {5: 3, 11: 5}, "SV1": {1: 8, 7: 4}, "SVD": {3: 8}, "CTP": {5: 15}, "HI": {p: 2 for p in range(1, 13)},
     "REF": {4: 6}, "PRV": {5: 3}, "DMG": {5: 3},
 }
-SIMPLE_SEGMENTS = frozenset(COMPOSITES)
 _NO_CACHE: dict = {}  # never written: rows without composites do not split components  # values added to the record's list, segment after segment
 
 
@@ -263,7 +262,7 @@ def _check_cas_group(earlier: list[dict[str, Any]], new: list[dict[str, Any]], l
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "check_all", "composites", "ranks")
+    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "composites", "ranks")
 
     def __init__(self, row: SegmentRow):
         self.row = row
@@ -282,11 +281,11 @@ class CompiledRow:
         self.ranks: dict[str, int] | None = None  # field -> rank of its segment id in the record (set by compile_rows)
         self.path: Any = None  # the reader's compiled record path, set by the reader that uses the row
         self.context: Any = None  # the reader's context for the row's loop, likewise
-        # only rows reading components need the per-segment cache of split composites
-        # segments with no composite element at all in the TR3: a separator anywhere in them means a broken segment
+        # the segment's composite elements: the whole segment is checked against them before it is read
         self.composites = COMPOSITES.get(row.segment_id)
-        # rows read by whole-segment parsers (CAS, HI) check every element for control characters here
-        self.check_all = any(e.type in _ACCUMULATE for e in row.elements)
+        if self.composites is None and any(e.type in _ACCUMULATE for e in row.elements):
+            raise ValueError(f"{row.segment}: a segment read whole (HI, CAS) needs its composites in COMPOSITES")
+        # only rows reading components need the per-segment cache of split composites
         self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
 
     def read(self, segment: Segment, reader: Any, record: dict[str, Any]) -> None:
@@ -316,8 +315,6 @@ class CompiledRow:
                     delimiters.repetition and delimiters.repetition in text
                 ):
                     _check_delimiters(segment, composites)  # says what is wrong
-        elif self.check_all and not all(map(str.isprintable, segment.elements)):
-            raise BadSegment(f"{self.row.segment} holds a control character (broken segment?)")
         cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
         index = segment.index
         for field, read, accumulate, missing in self.plan:

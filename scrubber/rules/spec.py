@@ -11,7 +11,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scrubber.facts import FACTS
-from scrubber.facts.spec import FactSpec
 from scrubber.rules.conditions import (
     AllOf,
     AnyOf,
@@ -174,11 +173,10 @@ def _placeholders(template: str) -> list[str]:
 def show(name: str, value: Any) -> str:
     """A fact value as a person reads it: dollars (``120.00``), units, ISO dates, comma lists."""
     spec = FACTS.get(name)
-    kind = spec.kind if spec is not None else ""
     if isinstance(value, list):
-        item = FactSpec(name, str, "claim", "", "", spec.item_kind or "text") if spec is not None else None
-        return ", ".join(show_kind(item.kind if item else "", v) for v in value) or "(none)"
-    return show_kind(kind, value)
+        item_kind = (spec.item_kind or "text") if spec is not None else ""
+        return ", ".join(show_kind(item_kind, v) for v in value) or "(none)"
+    return show_kind(spec.kind if spec is not None else "", value)
 
 
 def show_kind(kind: str, value: Any) -> str:

@@ -89,8 +89,10 @@ class ElementMap:
             self.by_loop.setdefault(row.loop, {}).setdefault(row.segment_id, {})[row.qualifier] = row
         self._resolved: dict[str, ElementRow] = {}
         self.by_path: dict[str, tuple[ElementRow, ...]] = {}
+        self.by_record: dict[str, tuple[ElementRow, ...]] = {}
         for element in self.elements:
             self.by_path[element.path] = self.by_path.get(element.path, ()) + (element,)
+            self.by_record[element.record] = self.by_record.get(element.record, ()) + (element,)
 
     def segment_row(self, loop: str, segment: str) -> SegmentRow | None:
         """The row of ``segment`` (a key such as ``NM1*85``) in ``loop``."""
@@ -99,7 +101,7 @@ class ElementMap:
 
     def for_record(self, record: str) -> tuple[ElementRow, ...]:
         """The rows filling fields of ``record`` (``lines[]``), in map order."""
-        return tuple(e for e in self.elements if e.record == record)
+        return self.by_record.get(record, ())
 
     def for_path(self, path: str) -> tuple[ElementRow, ...]:
         """The rows filling a model path (``referring_provider.npi`` is filled by NM1*DN and NM1*P3)."""
