@@ -41,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Union
 
 from scrubber.facts import FACTS
+from scrubber.facts.model_facts import quantity
 from scrubber.facts.spec import FactSpec, cents
 
 COMPARISONS = ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
@@ -306,7 +307,7 @@ def _value(spec: FactSpec, value: Any, where: str) -> Any:
         return value
     if kind in ("money", "quantity"):
         number = _decimal(value, spec, where)
-        return cents(number) if kind == "money" else int((number * 1000).to_integral_value())
+        return cents(number) if kind == "money" else quantity(number)
     if kind == "date":
         if isinstance(value, dt.date):
             return value.toordinal()

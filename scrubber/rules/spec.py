@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scrubber.facts import FACTS
+from scrubber.facts.model_facts import QUANTITY_SCALE
 from scrubber.rules.conditions import (
     AllOf,
     AnyOf,
@@ -184,7 +185,8 @@ def show_kind(kind: str, value: Any) -> str:
         sign = "-" if value < 0 else ""
         return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
     if kind == "quantity" and isinstance(value, int):
-        return format(Decimal(value) / 1000, "f").rstrip("0").rstrip(".") if value % 1000 else str(value // 1000)
+        scale = QUANTITY_SCALE
+        return format(Decimal(value) / scale, "f").rstrip("0").rstrip(".") if value % scale else str(value // scale)
     if kind == "date" and isinstance(value, int):
         return dt.date.fromordinal(value).isoformat()
     return str(value)
