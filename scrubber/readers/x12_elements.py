@@ -250,6 +250,33 @@ def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
         raise BadSegment(f"{elements[0]} holds a component separator outside its composite elements (broken segment?)")
 
 
+# Steps of ``CompiledRow.read``: a simple element read inline (text as is; a code checked against its
+# list; a number; a date), or a call to the element's value reader.
+_CALL, _TEXT = "call", "text"
+
+
+def _step(element: ElementRow, plan_entry: tuple) -> tuple:
+    """``(step, field, position or reader, accumulates, missing)`` for ``CompiledRow.read``."""
+    field, read, accumulate, missing = plan_entry
+    if element.component is not None or element.type not in ("text", "code", "amount", "quantity", "date"):
+        return (_CALL, field, read, accumulate, missing)
+    if element.type == "text":
+        return (_TEXT, field, element.position, accumulate, missing)
+    extra = element.format_position if element.type == "date" else element.codes or frozenset()
+    return ((element.type, element.name, extra), field, element.position, accumulate, missing)
+
+
+def _convert(step: tuple, value: str, segment: Segment) -> Any:
+    kind, name, codes = step  # a date's third part: the position of its format qualifier (DTP02), if any
+    if kind == "date":
+        return date_value(segment.get(codes) if codes else "D8", value, name)
+    if kind == "code":
+        if value not in codes:
+            raise BadSegment(f"{name} {value!r} is not one of {', '.join(sorted(codes))}")
+        return value
+    return parse_decimal(value, name)
+
+
 def _check_cas_group(earlier: list[dict[str, Any]], new: list[dict[str, Any]], loop: str) -> None:
     """A CAS repeats a group code only when the one before it is full (six adjustments). One that repeats
     a group with room left means two payers' adjustments ran together: the SVD or SBR between them was lost."""
@@ -262,7 +289,7 @@ def _check_cas_group(earlier: list[dict[str, Any]], new: list[dict[str, Any]], l
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "first_field", "repeat", "path", "context", "composite", "composites", "ranks")
+    __slots__ = ("row", "plan", "steps", "first_field", "repeat", "path", "context", "composite", "composites", "ranks")
 
     def __init__(self, row: SegmentRow):
         self.row = row
@@ -287,6 +314,12 @@ class CompiledRow:
             raise ValueError(f"{row.segment}: a segment read whole (HI, CAS) needs its composites in COMPOSITES")
         # only rows reading components need the per-segment cache of split composites
         self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
+        # The plan again as steps ``read`` runs inline (most elements are simple text, codes, numbers and
+        # dates of a segment checked whole): one call per element cost a third of reading an 837P.
+        self.steps = tuple(
+            _step(element, plan_entry) if self.composites is not None else (_CALL, *plan_entry)
+            for element, plan_entry in zip(row.elements, self.plan)
+        )
 
     def read(self, segment: Segment, reader: Any, record: dict[str, Any]) -> None:
         positions = record["elements"]
@@ -317,8 +350,21 @@ class CompiledRow:
                     _check_delimiters(segment, composites)  # says what is wrong
         cache: dict[int, list[str]] = {} if self.composite else _NO_CACHE
         index = segment.index
-        for field, read, accumulate, missing in self.plan:
-            value = read(segment, reader, cache)
+        elements = segment.elements
+        size = len(elements)
+        for step, field, read, accumulate, missing in self.steps:
+            if step is _CALL:
+                value = read(segment, reader, cache)
+            else:  # a simple element of a segment checked whole: ``read`` is its position
+                value = elements[read] if read < size else ""
+                if not value:
+                    if missing is not None:
+                        raise BadSegment(missing)
+                    continue
+                if step is not _TEXT:
+                    value = _convert(step, value, segment)
+                record[field] = value
+                continue
             if accumulate:
                 if value:
                     items = record.setdefault(field, [])

@@ -31,14 +31,26 @@ def parse_optional_decimal(text: str, element: str) -> Decimal | None:
     return parse_decimal(text, element) if text else None
 
 
+# A batch repeats its dates (service dates, birth dates): each text is parsed once. Dates are immutable.
+_DATES: dict[str, dt.date] = {}
+_DATES_KEPT = 8192
+
+
 def parse_date(text: str, element: str) -> dt.date:
     """A CCYYMMDD date."""
+    date = _DATES.get(text)
+    if date is not None:
+        return date
     if len(text) != 8 or not text.isdigit():
         raise BadSegment(f"{element} {text!r} is not a CCYYMMDD date")
     try:
-        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        date = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
         raise BadSegment(f"{element} {text!r} is not a valid date") from None
+    if len(_DATES) >= _DATES_KEPT:
+        _DATES.clear()
+    _DATES[text] = date
+    return date
 
 
 def cas_adjustments(segment: Segment, strict: bool = False) -> list[dict[str, Any]]:
