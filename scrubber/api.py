@@ -16,14 +16,39 @@ from scrubber.rules import RuleSpec, load_rules
 from scrubber.rules.select import select_rules
 
 # durable_rules keeps rulesets in process-global C state: build each rule selection's engine once.
-_ENGINES: dict[tuple[str, tuple[str, ...]], Engine] = {}
+_ENGINES: dict[tuple[Any, ...], Engine] = {}
+# Reference tables opened in this process, by (name, path, the file's size and modification time): a
+# table re-imported in place is opened again.
+_TABLES: dict[tuple[Any, ...], Any] = {}
 
 
-def get_engine(rules: Sequence[RuleSpec], engine: str = "durable") -> Engine:
-    key = (engine, tuple(sorted(f"{rule.file}:{rule.id}" for rule in rules)))
+def get_engine(rules: Sequence[RuleSpec], engine: str = "durable", tables: Mapping[str, Any] | None = None) -> Engine:
+    tables = tables or {}
+    key = (engine, tuple(sorted(f"{rule.file}:{rule.id}" for rule in rules)), tuple(sorted((n, id(t)) for n, t in tables.items())))
     if key not in _ENGINES:
-        _ENGINES[key] = make_engine(rules, engine)
+        _ENGINES[key] = make_engine(rules, engine, tables)
     return _ENGINES[key]
+
+
+def open_tables(paths: Mapping[str, str]) -> dict[str, Any]:
+    """The reference tables named in ``paths`` (name -> path), opened once per process; a table that cannot
+    be read at all raises ``scrubber.tables.TableError`` (a check never runs without a table it was given)."""
+    import os
+
+    from scrubber.tables import open_table
+
+    opened = {}
+    for name, path in sorted(paths.items()):
+        try:
+            stat = os.stat(path)
+            stamp: tuple[Any, ...] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            stamp = ()  # open_table says what is wrong
+        key = (name, os.path.abspath(path), *stamp)
+        if key not in _TABLES:
+            _TABLES[key] = open_table(name, path)
+        opened[name] = _TABLES[key]
+    return opened
 
 
 def build_scrubber(options: ScrubOptions | None = None, **changes: Any) -> Scrubber:
@@ -47,12 +72,14 @@ def assemble_scrubber(all_rules: Sequence[RuleSpec], rules: Sequence[RuleSpec], 
         and select_rules([rule], None, options.ignore, include_opt_in=True)
     ]
     active = [*rules, *profile_only]
+    tables = open_tables(options.table_paths)
     return Scrubber(
         active,
-        get_engine(active, options.engine),
+        get_engine(active, options.engine, tables),
         profiles=profile_set,
         profile_only=[rule.id for rule in profile_only],
         severity=options.severities,
+        tables=tables,
     )
 
 
@@ -129,13 +156,15 @@ def scrub(
     profiles: Iterable[str | Path] | None = None,
     severity: Mapping[str, str] | None = None,
     engine: str | None = None,
+    tables: Mapping[str, str | Path] | None = None,
 ) -> Report:
     """Scrub a file, a directory, or records (see :func:`read` for ``source``, ``format`` and ``mapping``).
 
     ``select`` / ``ignore`` take rule ids, id prefixes or denial codes (``CO-111``); ``rulesets`` adds
     your own rule files or directories to the bundled rules; ``profiles`` adds payer profiles;
     ``severity`` maps rule ids to ``error`` / ``warning`` / ``info``; ``engine`` is ``durable`` (the
-    default) or ``python``. The same options can come as one :class:`scrubber.ScrubOptions`
+    default) or ``python``; ``tables`` maps reference tables (``ncci-ptp``, ``mue``, ``addon``) to a neutral
+    CSV, a CMS file or a table store (``scrubber tables import``). The same options can come as one :class:`scrubber.ScrubOptions`
     (``options=``); keyword arguments given with it replace its fields.
 
     >>> import scrubber
@@ -150,12 +179,13 @@ def scrub(
     (1, 1)
     """
     scrubber = build_scrubber(
-        options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine
+        options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine,
+        tables=tables,
     )
     counter: list[int] = []
     if isinstance(source, (str, Path)):
         if format not in INPUT_FORMATS:
             raise ValueError(f"unknown format {format!r}; expected one of {', '.join(INPUT_FORMATS)}")
         events = list(scrubber.run(_read_paths([source], format, mapping, counter)))
-        return Report.collect(events, files=counter[0] if counter else 0)
-    return Report.collect(scrubber.run(read(source, format=format, mapping=mapping)))
+        return Report.collect(events, files=counter[0] if counter else 0, tables=scrubber.tables_in_use())
+    return Report.collect(scrubber.run(read(source, format=format, mapping=mapping)), tables=scrubber.tables_in_use())

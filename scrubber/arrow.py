@@ -141,6 +141,7 @@ def scrub_batches(
     profiles: Iterable[str | Path] | None = None,
     severity: Mapping[str, str] | None = None,
     engine: str | None = None,
+    tables: Mapping[str, str | Path] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Scrub every row of every batch; yield results as record batches of :func:`output_schema` (mode).
 
@@ -150,7 +151,8 @@ def scrub_batches(
     """
     schema = output_schema(mode)
     scrubber = _scrubber(
-        make_options(options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine)
+        make_options(options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine,
+                     tables=tables)
     )
     for batch in batches:
         rows = _input_rows(batch, claim_column, key_column)

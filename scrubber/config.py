@@ -7,6 +7,7 @@
     profiles = ["payers/"]
     rules = ["our-rules/"]
     severity = { "invalid-npi" = "warning" }
+    tables = { ncci-ptp = "ncci.sqlite", mue = "ncci.sqlite", addon = "payer-addon.csv" }
 
 The file is found by walking up from the current directory (``scrubber.toml`` first, then a
 ``pyproject.toml`` that has a ``[tool.scrubber]`` table), or named with ``--config``. Unknown keys
@@ -39,6 +40,7 @@ KEYS: dict[str, tuple[type, tuple[str, ...] | None]] = {
     "redact": (bool, None),
     "baseline": (str, None),
     "jobs": (int, None),
+    "tables": (dict, None),
 }
 # config key -> ScrubOptions field, for the keys that are scrub options
 OPTION_KEYS = {
@@ -48,6 +50,7 @@ OPTION_KEYS = {
     "profiles": "profiles",
     "severity": "severity",
     "engine": "engine",
+    "tables": "tables",
 }
 
 
@@ -110,6 +113,15 @@ def load_config(path: Path | None) -> Config:
             for rule, severity in value.items():
                 if severity not in SEVERITIES:
                     raise ConfigError(f"{path}: severity of {rule!r} must be one of {', '.join(SEVERITIES)}")
+        if key == "tables":
+            from scrubber.options import TABLE_NAMES
+
+            for name, table_path in value.items():
+                if name not in TABLE_NAMES:
+                    raise ConfigError(f"{path}: tables: unknown table {name!r} (known: {', '.join(TABLE_NAMES)})")
+                if not isinstance(table_path, str) or not table_path:
+                    raise ConfigError(f"{path}: tables: {name!r} must be a path (a string)")
+            value = {name: str(base / table_path) for name, table_path in value.items()}  # relative to the file
         if key in ("profiles", "rules"):
             value = [str((base / item)) for item in value]  # relative to the config file
         if key == "baseline":

@@ -260,6 +260,8 @@ class Summary:
     errors: int = 0
     failed_inputs: int = 0  # input problems of severity error (a missing file, a broken envelope)
     by_severity: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
+    # the reference tables the run used: name, version, source, rows (``pipeline.table_descriptions``)
+    tables: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, result: ClaimResult) -> None:
         self.claims += 1
@@ -283,7 +285,17 @@ class Summary:
             "findings": self.findings,
             "errors": self.errors,
             "by_severity": dict(self.by_severity),
+            "tables": [dict(table) for table in self.tables],
         }
+
+    def tables_line(self) -> str:
+        """``tables: mue = payer-mue.csv, 3 rows; ncci-ptp = ncci.sqlite: ncci-ptp 2026Q2 ...``, or '' without tables."""
+        if not self.tables:
+            return ""
+        return "tables: " + "; ".join(
+            f"{t['name']} = {t['source']}" + ("" if t["version"] in t["source"] else f" ({t['version']})") + f", {t['rows']} rows"
+            for t in self.tables
+        )
 
     def exit_code(self, fail_on: str = "error") -> int:
         """0 nothing at or above ``fail_on``; 1 something was; 2 nothing could be read at all."""
@@ -330,9 +342,12 @@ class Report:
     # the reporter modules: ``scrubber.reporters.sarif.render(report, rules)``.
 
     @classmethod
-    def collect(cls, events: Iterable[ClaimResult | ParseIssue], files: int = 0) -> "Report":
+    def collect(
+        cls, events: Iterable[ClaimResult | ParseIssue], files: int = 0, tables: list[dict[str, Any]] | None = None
+    ) -> "Report":
         report = cls()
         report.summary.files = files
+        report.summary.tables = list(tables or [])
         for event in events:
             if isinstance(event, ClaimResult):
                 report.results.append(event)

@@ -2,7 +2,8 @@
 
 The rules (bundled, plus ``rulesets``: rule files or directories), chosen by ``select`` / ``ignore``
 (rule ids, id prefixes or denial codes); payer ``profiles`` (YAML files or directories); per-rule
-``severity`` overrides (a payer profile's still win); the rule ``engine``.
+``severity`` overrides (a payer profile's still win); the rule ``engine``; the reference ``tables``
+(``ncci-ptp``, ``mue``, ``addon``: a neutral CSV, a CMS file or a table store, see ``scrubber.tables``).
 
 Every entry point takes one: ``scrubber.scrub``, ``api.build_scrubber``, the ``check --jobs`` workers
 (``parallel.WorkerSetup``), the HTTP service (``service.Settings``), ``scrubber.arrow`` and
@@ -39,11 +40,13 @@ class ScrubOptions:
     profiles: Texts | None = None  # payer profile files or directories; they win over the bundled ones
     severity: tuple[tuple[str, str], ...] = ()  # (rule id, severity) pairs, sorted; give it a dict
     engine: str = "durable"  # "durable" or "python"
+    tables: tuple[tuple[str, str], ...] = ()  # (table name, path) pairs, sorted; give it a dict
 
     def __post_init__(self) -> None:
         for name in ("select", "ignore", "rulesets", "profiles"):
             object.__setattr__(self, name, _texts(name, getattr(self, name)))
         object.__setattr__(self, "severity", _severities(self.severity))
+        object.__setattr__(self, "tables", _tables(self.tables))
         if not isinstance(self.engine, str):
             raise TypeError(f"ScrubOptions: engine must be a string, not {type(self.engine).__name__}")
 
@@ -51,6 +54,11 @@ class ScrubOptions:
     def severities(self) -> dict[str, str]:
         """The severity overrides as a dict (rule id -> severity)."""
         return dict(self.severity)
+
+    @property
+    def table_paths(self) -> dict[str, str]:
+        """The reference tables as a dict (table name -> path)."""
+        return dict(self.tables)
 
     def merged(self, **changes: Any) -> ScrubOptions:
         """These options with every change that is not None: a keyword argument or flag left unset keeps the value."""
@@ -61,7 +69,12 @@ class ScrubOptions:
         data: dict[str, Any] = {}
         for name in field_names():
             value = getattr(self, name)
-            data[name] = self.severities if name == "severity" else list(value) if isinstance(value, tuple) else value
+            if name == "severity":
+                data[name] = self.severities
+            elif name == "tables":
+                data[name] = self.table_paths
+            else:
+                data[name] = list(value) if isinstance(value, tuple) else value
         return data
 
     @classmethod
@@ -105,3 +118,26 @@ def _severities(value: Any) -> tuple[tuple[str, str], ...]:
         if severity not in SEVERITIES:
             raise ValueError(f"ScrubOptions: severity of {rule!r} must be one of {', '.join(SEVERITIES)}, not {severity!r}")
     return tuple(sorted(result.items()))
+
+
+TABLE_NAMES = ("ncci-ptp", "mue", "addon")  # scrubber.tables.KINDS (not imported: options sit below it)
+
+
+def _tables(value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    pairs = value.items() if isinstance(value, Mapping) else value
+    try:
+        result = dict(pairs)
+    except (TypeError, ValueError):
+        raise TypeError("ScrubOptions: tables must map table names to paths") from None
+    checked = {}
+    for name, path in result.items():
+        if name not in TABLE_NAMES:
+            raise ValueError(f"ScrubOptions: unknown table {name!r}; the tables are {', '.join(TABLE_NAMES)}")
+        if isinstance(path, PathLike):
+            path = str(path)
+        if not isinstance(path, str) or not path:
+            raise TypeError(f"ScrubOptions: the table {name!r} must be a path, not {path!r}")
+        checked[name] = path
+    return tuple(sorted(checked.items()))

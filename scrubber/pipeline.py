@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from scrubber.engine import Engine
 from scrubber.facts import claim_facts
@@ -30,8 +30,10 @@ class Scrubber:
         profiles: ProfileSet | None = None,
         profile_only: Iterable[str] = (),
         severity: dict[str, str] | None = None,
+        tables: Mapping[str, Any] | None = None,
     ):
         self.rules = {rule.id: rule for rule in rules}
+        self.tables = dict(tables or {})  # the reference tables the engine's table edits read, by name
         needed: set[str] = set()
         for rule in rules:
             needed |= rule.facts | set(_placeholders(rule.message)) | set(_placeholders(rule.fix))
@@ -78,6 +80,10 @@ class Scrubber:
             findings.sort(key=_finding_order)
             results.append(findings)
         return results
+
+    def tables_in_use(self) -> list[dict[str, Any]]:
+        """The reference tables of this run, for the report's summary (so a result can be reproduced)."""
+        return table_descriptions(self.tables)
 
     def _flush(self, pending: list[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
         claims = [item for item in pending if isinstance(item, Claim)]
@@ -131,3 +137,11 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 def _finding_order(finding: Finding) -> tuple:
     return (finding.line or 0, _SEVERITY_ORDER.get(finding.severity, 3), finding.rule)
+
+
+def table_descriptions(tables: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each table's name, version, source and row count."""
+    return [
+        {"name": name, "version": table.version, "source": table.source, "rows": table.rows}
+        for name, table in sorted(tables.items())
+    ]

@@ -296,6 +296,13 @@ class InputErrorOut(BaseModel):
     message: str
 
 
+class TableOut(BaseModel):
+    name: str = Field(description="ncci-ptp, mue or addon")
+    version: str = Field(description="the table's quarter or version, as its files or store say")
+    source: str
+    rows: int
+
+
 class SummaryOut(BaseModel):
     files: int
     claims: int
@@ -305,6 +312,7 @@ class SummaryOut(BaseModel):
     findings: int
     errors: int
     by_severity: dict[str, int]
+    tables: list[TableOut] = Field(default_factory=list, description="the reference tables the check used")
 
 
 class ReportOut(BaseModel):
@@ -454,7 +462,7 @@ class Worker:
         if media_type == X12_TYPE:
             from scrubber.readers.x12_837p import read
 
-            report = Report.collect(self.scrubber.run(read(BytesIO(body), None)), files=1)
+            report = Report.collect(self.scrubber.run(read(BytesIO(body), None)), files=1, tables=self.scrubber.tables_in_use())
         else:
             problems = _money_problems(body)
             try:
@@ -468,7 +476,7 @@ class Worker:
                 log.info("scrub: json body rejected, %d problem(s)", len(problems))
                 return _error(422, "invalid_claims", "the body does not match the Claim schema", problems)
             claims = _with_pointers(parsed)
-            report = Report.collect(self.scrubber.run(claims))
+            report = Report.collect(self.scrubber.run(claims), tables=self.scrubber.tables_in_use())
         summary = report.summary
         log.info(
             "scrub: %s, %d claim(s): %d flagged, %d unreadable, %d finding(s), %d input error(s), %.1f ms",

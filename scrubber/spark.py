@@ -47,6 +47,7 @@ def scrub_dataframe(
     profiles: Iterable[str | Path] | None = None,
     severity: Mapping[str, str] | None = None,
     engine: str | None = None,
+    tables: Mapping[str, str | Path] | None = None,
 ) -> "DataFrame":
     """Findings (``mode="findings"``) or one row per claim (``"claims"``) for the claims in ``df``.
 
@@ -54,8 +55,8 @@ def scrub_dataframe(
     ``error`` column, when ``df`` has one, marks rows an upstream reader could not read (as
     :func:`read_837` makes them); ``key_column`` is copied to the ``key`` of every output row. Unreadable
     rows are kept, with status ``unreadable`` and the error. The scrub options are those of
-    :func:`scrubber.scrub` (``options`` and/or keyword arguments that change it); ``rulesets`` and
-    ``profiles`` must be readable on the workers at the same path.
+    :func:`scrubber.scrub` (``options`` and/or keyword arguments that change it); ``rulesets``, ``profiles`` and
+    ``tables`` must be readable on the workers at the same path.
     """
     columns = [claim_column]
     if "error" in df.columns and claim_column != "error":
@@ -68,7 +69,8 @@ def scrub_dataframe(
         claim_column=claim_column,
         key_column=key_column,
         options=make_options(
-            options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine
+            options, select=select, ignore=ignore, rulesets=rulesets, profiles=profiles, severity=severity, engine=engine,
+            tables=tables,
         ),
     )
     return df.select(*columns).mapInArrow(function, spark_schema(mode))

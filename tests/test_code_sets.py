@@ -33,7 +33,7 @@ SETS_DIR = files("scrubber.codesets").joinpath("sets")
 BUNDLED = {
     "ambulance", "clinical-lab", "evaluation-management", "mandatory-assignment-practitioners", "part-b-drugs",
     "preventive-medicine", "psychiatric", "psychiatric-addons", "telehealth-places-of-service",
-    "traffic-accident-icd10cm",
+    "traffic-accident-icd10cm", "ncci-associated-modifiers",
 }
 
 

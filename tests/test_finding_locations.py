@@ -20,7 +20,7 @@ from scrubber.profiles import load_profiles
 from scrubber.readers.x12_837p import read
 from scrubber.readers.x12_tokens import Segment, iter_segments
 from scrubber.rules import load_rules
-from scrubber.rules.testing import build_case_claim
+from scrubber.rules.testing import build_case_claim, case_tables
 from scrubber.writers.x12_837p import write
 
 RULES = load_rules()
@@ -32,17 +32,17 @@ def _tag(segment: Segment) -> str:
     return f"{segment.id}*{segment.get(1)}" if segment.id in qualified else segment.id
 
 
-def _findings(rule, claim: Claim) -> tuple[list[Finding], dict[int, Segment], Claim]:
+def _findings(rule, claim: Claim, tables: dict | None = None) -> tuple[list[Finding], dict[int, Segment], Claim]:
     text = write([claim], date=claim.batch_date)
     segments = {t.index: t for t in iter_segments(io.BytesIO(text.encode())) if isinstance(t, Segment)}
     (read_back,) = [item for item in read(io.BytesIO(text.encode()), "case.837") if isinstance(item, Claim)]
-    scrubber = Scrubber([rule], make_engine([rule], "python"), profiles=load_profiles())
+    scrubber = Scrubber([rule], make_engine([rule], "python", tables), profiles=load_profiles(), tables=tables)
     return scrubber.check([read_back])[0], segments, read_back
 
 
 @pytest.mark.parametrize(("rule", "case"), CASES, ids=[f"{rule.id}::{case.name}" for rule, case in CASES])
-def test_each_finding_points_at_its_element(rule, case):
-    findings, segments, claim = _findings(rule, build_case_claim(case.claim))
+def test_each_finding_points_at_its_element(rule, case, tmp_path):
+    findings, segments, claim = _findings(rule, build_case_claim(case.claim), case_tables(case, str(tmp_path)))
     assert findings, "a flag case flags"
     row = rule.element_row
     for finding in findings:

@@ -10,7 +10,7 @@ layers below, never one above. Lowest first::
     layer  name              modules
     0      base              scrubber.errors, scrubber.yamlio, scrubber.x12map, scrubber.model
     1      readers/writers   scrubber.readers, scrubber.writers, scrubber.mappings, scrubber.codesets,
-                             scrubber.profiles, scrubber.inputs
+                             scrubber.profiles, scrubber.inputs, scrubber.tables
     2      facts             scrubber.facts
     3      rules/engine      scrubber.rules, scrubber.rulesets, scrubber.engine
     4      findings          scrubber.findings, scrubber.pipeline, scrubber.validate_ig, scrubber.remit,
@@ -87,6 +87,7 @@ LAYERS: dict[str, int] = {
     "scrubber.writers": 1,
     "scrubber.mappings": 1,
     "scrubber.codesets": 1,
+    "scrubber.tables": 1,
     "scrubber.profiles": 1,
     "scrubber.inputs": 1,
     "scrubber.facts": 2,

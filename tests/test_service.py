@@ -237,6 +237,7 @@ def test_batch(client, shape):
     assert [c["status"] for c in report["claims"]] == ["clean", "flagged", "clean"]
     assert report["summary"] | {"by_severity": None} == {
         "files": 0, "claims": 3, "clean": 2, "flagged": 1, "unreadable": 0, "findings": 1, "errors": 0, "by_severity": None,
+        "tables": [],
     }
 
 

@@ -51,6 +51,51 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_rule_options(check)
     check.add_argument("--engine", choices=ENGINES, default=None, help="default: durable")
+    add_table_option(check)
+
+
+def add_table_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--table", action="append", metavar="NAME=PATH", type=table_option, default=None,
+        help="a reference table for the table edits: ncci-ptp, mue or addon = a neutral CSV, a CMS file or a "
+        "store from `scrubber tables import` (repeat for each table; wins over the configuration's)",
+    )
+
+
+def table_option(text: str) -> tuple[str, str]:
+    """``ncci-ptp=ncci.sqlite`` → ('ncci-ptp', 'ncci.sqlite')."""
+    from scrubber.options import TABLE_NAMES
+
+    name, equals, path = text.partition("=")
+    if not equals or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=PATH, NAME one of {', '.join(TABLE_NAMES)}")
+    if name not in TABLE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown table {name!r}; the tables are {', '.join(TABLE_NAMES)}")
+    return name, path
+
+
+def table_paths(config_tables: dict[str, str] | None, flags: list[tuple[str, str]] | None) -> dict[str, str] | None:
+    """The configuration's tables with the command line's winning, name by name (None: neither gives any)."""
+    if not config_tables and not flags:
+        return None
+    return {**(config_tables or {}), **dict(flags or [])}
+
+
+def table_issues(tables: dict) -> list:
+    """Each table row that was skipped while loading a table file, as an input warning naming the file and
+    row. (A store's were reported when it was imported; ``scrubber tables list`` counts them.)"""
+    from scrubber.model import ParseIssue
+    from scrubber.tables.store import is_store_table
+
+    return [
+        ParseIssue(
+            file=problem.file, location=f"row {problem.row}" if problem.row else None, severity="warning",
+            message=f"{name} table: {'row ' + str(problem.row) + ': ' if problem.row else ''}{problem.message} (row skipped)",
+        )
+        for name, table in sorted(tables.items())
+        if not is_store_table(table)
+        for problem in table.problems
+    ]
 
 
 def _sequential(scrubber, files, args, redactor):
@@ -89,6 +134,7 @@ def apply_config(args: argparse.Namespace) -> ScrubOptions:
         rulesets=args.rules,
         profiles=args.profiles,
         engine=args.engine,
+        tables=table_paths(config.get("tables"), args.table),
     )
 
 
@@ -112,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
     recorder = BaselineWriter() if args.write_baseline else None
     files, problems = discover(args.paths)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    summary = Summary(files=len(files))
+    summary = Summary(files=len(files), tables=scrubber.tables_in_use())
+    problems = [*table_issues(scrubber.tables), *problems]
     try:
         reporter = make_reporter(args.format, out, rules=rules)
         redactor = Redactor.from_env() if args.redact else None

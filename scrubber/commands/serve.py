@@ -48,6 +48,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     add_rule_options(serve)
     serve.add_argument("--engine", choices=ENGINES, default="durable")
+    from scrubber.commands.check import add_table_option
+
+    add_table_option(serve)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
 
     load_selected_rules(args)  # a bad rule file, selector or profile is a usage error here, not in every worker
     load_profiles(args.profiles)
+    tables = dict(args.table or [])
+    if tables:
+        from scrubber.api import open_tables
+
+        open_tables(tables)  # a table that cannot be read stops here (exit 2), not in every worker
     settings = service.Settings(
         api_keys_file=args.api_keys_file,
         insecure_no_auth=args.insecure_no_auth,
@@ -73,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             rulesets=args.rules,
             profiles=args.profiles,
             engine=args.engine,
+            tables=tables,
         ),
     )
     try:

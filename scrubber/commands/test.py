@@ -112,7 +112,9 @@ def _trace_case(rule, case, scrubber) -> list[str]:
     from scrubber.facts import claim_facts
     from scrubber.rules.evaluate import group_by_claim, trace
     from scrubber.rules.spec import show
-    from scrubber.rules.testing import build_case_claim, through_x12
+    import tempfile
+
+    from scrubber.rules.testing import build_case_claim, case_tables, through_x12
 
     try:
         claim = through_x12(build_case_claim(case.claim))
@@ -124,11 +126,13 @@ def _trace_case(rule, case, scrubber) -> list[str]:
         (line, index, f"line {line.get('line.number', index + 1)}") for index, line in enumerate(facts.lines)
     ]
     out = []
-    for record, index, label in records:
-        seen = {name: show(name, record[name]) for name in sorted(rule.facts) if name in record}
-        missing = sorted(name for name in rule.facts if name not in record)
-        out.append(f"      {label}: facts {seen}" + (f"; missing {missing}" if missing else ""))
-        out += [f"        {line}" for line in trace(rule.condition, record, facts, index)]
+    with tempfile.TemporaryDirectory(prefix="scrubber-trace-") as directory:
+        tables = case_tables(case, directory) if case.tables else scrubber.tables
+        for record, index, label in records:
+            seen = {name: show(name, record[name]) for name in sorted(rule.facts) if name in record}
+            missing = sorted(name for name in rule.facts if name not in record)
+            out.append(f"      {label}: facts {seen}" + (f"; missing {missing}" if missing else ""))
+            out += [f"        {line}" for line in trace(rule.condition, record, facts, index, tables=tables)]
     return out
 
 

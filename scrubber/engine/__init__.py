@@ -7,7 +7,7 @@ proves both give the same hits.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 from scrubber.rules.spec import RuleSpec
 
@@ -27,8 +27,10 @@ class EngineUnavailable(RuntimeError):
     pass
 
 
-def make_engine(rules: Sequence[RuleSpec], name: str = "durable") -> Engine:
-    """Build the named engine; fall back to the Python engine (with a warning) if durable_rules won't import."""
+def make_engine(rules: Sequence[RuleSpec], name: str = "durable", tables: Mapping[str, Any] | None = None) -> Engine:
+    """Build the named engine; fall back to the Python engine (with a warning) if durable_rules won't import.
+
+    ``tables``: the reference tables (``scrubber.tables``) the rules' table edits read, by name."""
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if name == "durable":
@@ -37,7 +39,7 @@ def make_engine(rules: Sequence[RuleSpec], name: str = "durable") -> Engine:
         except EngineUnavailable as error:
             warnings.warn(f"{error}; using the Python engine instead", RuntimeWarning, stacklevel=2)
         else:
-            return DurableEngine(rules)
+            return DurableEngine(rules, tables)
     from scrubber.engine.python import PythonEngine
 
-    return PythonEngine(rules)
+    return PythonEngine(rules, tables)

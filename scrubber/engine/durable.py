@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 import threading
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from scrubber.engine import EngineUnavailable, Hit
 from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, engine_native, facts_used
@@ -41,7 +41,9 @@ def key(name: str) -> str:
     return name.replace(".", "__")
 
 
-def lower(condition: Condition, prefix: str) -> tuple[Condition, list[tuple[str, Predicate]]]:
+def lower(
+    condition: Condition, prefix: str, tables: Mapping[str, Any] | None = None
+) -> tuple[Condition, list[tuple[str, Predicate]]]:
     """``condition`` as durable_rules can evaluate it, plus the pre-pass facts it then reads.
 
     Plain comparisons and all/any over them stay; every other part (code sets, lists, dates, cross-line
@@ -57,7 +59,7 @@ def lower(condition: Condition, prefix: str) -> tuple[Condition, list[tuple[str,
         if engine_native(node):
             return node
         name = f"{prefix}{len(prepass)}"
-        prepass.append((name, compile_predicate(node)))
+        prepass.append((name, compile_predicate(node, tables)))
         return Compare(name, "eq", True)
 
     return visit(condition), prepass
@@ -97,9 +99,11 @@ def _compile_compare(compare: Compare) -> dict[str, Any]:
     return {_ORDER_OPERATORS[op]: {name: value}}
 
 
-def lower_all(rules: Sequence[RuleSpec], offset: int = 0) -> list[tuple[Condition, list[tuple[str, Predicate]]]]:
+def lower_all(
+    rules: Sequence[RuleSpec], offset: int = 0, tables: Mapping[str, Any] | None = None
+) -> list[tuple[Condition, list[tuple[str, Predicate]]]]:
     """Each rule lowered, its pre-pass facts named after its position among all rules (``_s<n>_``)."""
-    return [lower(rule.condition, f"_s{offset + number}_") for number, rule in enumerate(rules)]
+    return [lower(rule.condition, f"_s{offset + number}_", tables) for number, rule in enumerate(rules)]
 
 
 def compile_ruleset(
@@ -149,7 +153,7 @@ def _compute(rules: list[tuple[Predicate | None, list[tuple[str, Predicate]]]], 
 class DurableEngine:
     name = "durable"
 
-    def __init__(self, rules: Sequence[RuleSpec]):
+    def __init__(self, rules: Sequence[RuleSpec], tables: Mapping[str, Any] | None = None):
         # Per shard: the C handle, rule names, and the fact keys its rules read. Sending only those
         # keys (facts carry ~50) cuts JSON encoding and the engine's message decoding several-fold.
         self._shards: list[tuple[int, dict[str, str], dict[str, tuple[tuple[str, str], ...]]]] = []
@@ -157,7 +161,7 @@ class DurableEngine:
         self._prepass: dict[str, list[tuple[Predicate | None, list[tuple[str, Predicate]]]]] = {"claim": [], "line": []}
         for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
             shard = rules[start : start + RULES_PER_RULESET]
-            shard_lowered = lower_all(shard, start)
+            shard_lowered = lower_all(shard, start, tables)
             definition, names = compile_ruleset(shard, start, shard_lowered)
             handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
             read: dict[str, set[str]] = {"claim": set(), "line": set()}

@@ -7,7 +7,7 @@ rest through the pre-pass) checks the lowering as well as the engine.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from scrubber.engine import Hit
 from scrubber.rules.evaluate import Predicate, compile_condition, group_by_claim
@@ -19,10 +19,10 @@ __all__ = ["PythonEngine", "compile_condition"]
 class PythonEngine:
     name = "python"
 
-    def __init__(self, rules: Sequence[RuleSpec]):
+    def __init__(self, rules: Sequence[RuleSpec], tables: Mapping[str, Any] | None = None):
         self._by_kind: dict[str, list[tuple[str, Predicate]]] = {"claim": [], "line": []}
         for rule in rules:
-            self._by_kind[rule.scope].append((rule.id, compile_condition(rule.condition)))
+            self._by_kind[rule.scope].append((rule.id, compile_condition(rule.condition, tables)))
 
     def evaluate(self, facts: Sequence[dict[str, Any]]) -> list[Hit]:
         hits: list[Hit] = []

@@ -28,8 +28,17 @@ if TYPE_CHECKING:
 
 PROVIDERS = (core, structural, behavioral, timely)
 
+TABLE_EDIT = "(table edit)"  # the element of the facts a table edit writes for its message
+# What a table edit (``pair_edit``, ``unit_limit``, ``addon_without_primary``) found, written into the line
+# fact when it matches: for messages only; no rule can test them (``rules.table_edits``).
+TABLE_SPECS = [
+    FactSpec("table.pair_edit", str, "line", "what a pair_edit found: the pair, its modifier indicator and the table row it came from", TABLE_EDIT, "text"),
+    FactSpec("table.unit_limit", str, "line", "what a unit_limit found: the units billed, the limit, its indicator and the table row", TABLE_EDIT, "text"),
+    FactSpec("table.addon_without_primary", str, "line", "what an addon_without_primary found: the add-on code, its primary codes and the table row", TABLE_EDIT, "text"),
+]
+
 FACTS: dict[str, FactSpec] = {}
-for _spec in [*model_facts.SPECS, *(spec for provider in PROVIDERS for spec in provider.SPECS)]:
+for _spec in [*model_facts.SPECS, *(spec for provider in PROVIDERS for spec in provider.SPECS), *TABLE_SPECS]:
     if _spec.name in FACTS:
         raise RuntimeError(f"fact {_spec.name!r} is defined twice")
     FACTS[_spec.name] = _spec
@@ -66,7 +75,7 @@ def describe() -> Iterable[FactSpec]:
     return iter(FACTS.values())
 
 
-NOT_X12 = frozenset({"-", "(payer profile)"})  # facts that come from no element
+NOT_X12 = frozenset({"-", "(payer profile)", TABLE_EDIT})  # facts that come from no element
 
 
 def element_labels(spec: FactSpec) -> list[str]:

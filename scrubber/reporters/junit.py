@@ -147,6 +147,12 @@ class JunitReporter:
         self.suites.seek(0)
         shutil.copyfileobj(self.suites, out)
         self.suites.close()
+        if summary.tables:  # the reference tables of the run, so a result can be reproduced
+            out.write('  <testsuite name="reference tables" tests="0" failures="0" errors="0" skipped="0">\n    <properties>\n')
+            for table in summary.tables:
+                value = f"{table['version']} ({table['source']}, {table['rows']} rows)"
+                out.write(f"      <property name={_attr('table.' + table['name'])} value={_attr(value)}/>\n")
+            out.write("    </properties>\n  </testsuite>\n")
         out.write("</testsuites>\n")
 
 

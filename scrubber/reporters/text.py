@@ -66,6 +66,8 @@ class TextReporter:
             f"\n{s.files} file(s), {s.claims} claim(s): {s.clean} clean, {s.flagged} flagged, "
             f"{s.unreadable} unreadable; {s.findings} finding(s) ({severities}); {s.errors} input problem(s)\n"
         )
+        if s.tables:
+            self.out.write(s.tables_line() + "\n")
 
 
 def render(report: Report) -> str:

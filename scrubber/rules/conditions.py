@@ -19,6 +19,13 @@ gt: 365}`` (TO minus FROM), ``{age_years: {born: DATE, at: DATE}, lt: 18}``, ``{
 ``{sum: FACT, by: [FACTS], where: COND, gt: 4}``.
 Across lines: ``{any_line: COND}``, ``{all_lines: COND}``, ``{other_line: COND, same: [FACTS]}`` (another
 line of the claim, agreeing with this one on ``same``), ``{duplicate_lines: [FACTS]}``.
+Reference tables (line rules; each says nothing when its table is not configured, see ``scrubber.tables``):
+``{pair_edit: {table: ncci-ptp, bypass_modifiers: {set: ncci-associated-modifiers}}}`` (this line is the
+column-2 code of a pair, active on its date of service, with another line of that date; modifier
+indicator 0, or 1 without a bypass modifier on this line), ``{unit_limit: {table: mue}}`` (units over the
+limit: on this line for indicator 1, summed over the claim's lines of this code and date for 2 and 3),
+``{addon_without_primary: {table: addon}}`` (an add-on code with none of its primary codes on the claim
+for its date; ``edit_types: [1, 3]`` says which add-on edit types count, 1 by default).
 Combinators: ``all``, ``any``, ``not``.
 
 Money is written in dollars (``gt: 2500``, ``eq: 0``) and quantities in units; dates as ``YYYY-MM-DD``.
@@ -53,6 +60,9 @@ DATE_OPERATORS = ("before", "after", "on_or_before", "on_or_after")
 FACT_OPERATORS = (*ENGINE_OPERATORS, "missing", *CODE_OPERATORS, *LIST_OPERATORS, *DATE_OPERATORS)
 MEASURES = ("count", "days_between", "age_years", "count_lines", "sum")
 LINE_FORMS = ("any_line", "all_lines", "other_line", "duplicate_lines")
+# Table edits: the form, the kind of table it reads, and the line facts it reads.
+TABLE_FORMS = {"pair_edit": "ncci-ptp", "unit_limit": "mue", "addon_without_primary": "addon"}
+TABLE_FACTS = ("line.procedure", "line.modifiers", "line.units", "line.service_date")
 OPERATORS = FACT_OPERATORS  # kept for callers listing what `fact:` takes
 MAX_IN_VALUES = 32  # long $or lists hang durable_rules' create_ruleset: longer lists become code sets
 _MEASURE_OPS = ("eq", "ne", "gt", "gte", "lt", "lte")
@@ -122,7 +132,20 @@ class Lines:
     same: tuple[str, ...] = ()
 
 
-Condition = Union[Compare, AllOf, AnyOf, Not, Test, Measure, Lines]
+@dataclass(frozen=True, slots=True)
+class TableEdit:
+    """A line tested against a reference table the run is given (``pair_edit``, ``unit_limit``,
+    ``addon_without_primary``); ``table`` is the table's name, ``bypass`` the modifiers that bypass a pair
+    edit of indicator 1, ``edit_types`` the add-on edit types that count."""
+
+    form: str
+    table: str
+    bypass: Any = frozenset()  # a frozenset of modifiers or a CodeSet
+    edit_types: tuple[int, ...] = (1,)
+
+
+Condition = Union[Compare, AllOf, AnyOf, Not, Test, Measure, Lines, TableEdit]
+CONDITION_NODES = (Compare, AllOf, AnyOf, Not, Test, Measure, Lines, TableEdit)
 
 
 @dataclass
@@ -194,8 +217,11 @@ def _parse(raw: Any, scope: str, path: str, context: ParseContext) -> Condition:
     for form in LINE_FORMS:
         if form in raw:
             return _parse_lines(form, raw, scope, path, context)
+    for form in TABLE_FORMS:
+        if form in raw:
+            return _parse_table_edit(form, raw, scope, path, context)
     keys = ", ".join(sorted(map(str, raw)))
-    known = ("all", "any", "not", "fact", *MEASURES, *LINE_FORMS)
+    known = ("all", "any", "not", "fact", *MEASURES, *LINE_FORMS, *TABLE_FORMS)
     hint = "".join(_did_you_mean(str(key), known) for key in raw)[:200]
     raise ConditionError(f"{path}: no condition in {{{keys}}}: expected 'fact', one of {', '.join(known[3:])}, or all/any/not{hint}")
 
@@ -206,6 +232,9 @@ def _spec(name: Any, scope: str, path: str) -> FactSpec:
     spec = FACTS.get(name)
     if spec is None:
         raise ConditionError(f"{path}: unknown fact {name!r}{_did_you_mean(name, FACTS)} (see `scrubber facts`)")
+    if name.startswith("table."):
+        form = name.removeprefix("table.")
+        raise ConditionError(f"{path}: {name!r} is what a {form} table edit found, for messages; test {{{form}: ...}} itself")
     if spec.scope == "line" and scope != "line":
         raise ConditionError(
             f"{path}: {name!r} is a line fact; the rule's scope is {scope!r} (test lines with any_line/all_lines)"
@@ -411,6 +440,48 @@ def _parse_lines(form: str, raw: dict, scope: str, path: str, context: ParseCont
     return Lines(form, condition, same)
 
 
+def _parse_table_edit(form: str, raw: dict, scope: str, path: str, context: ParseContext) -> TableEdit:
+    where = f"{path}.{form}"
+    if len(raw) != 1:
+        raise ConditionError(f"{path}: {form!r} stands alone (put its options inside it), found keys {sorted(raw)}")
+    if scope != "line":
+        raise ConditionError(f"{path}: {form!r} tests a service line against a table: use it in a line rule")
+    options = raw[form]
+    if isinstance(options, str):
+        options = {"table": options}
+    if not isinstance(options, dict):
+        raise ConditionError(f"{where}: expected {{table: NAME, ...}}")
+    allowed = {"table", "bypass_modifiers"} if form == "pair_edit" else {"table", "edit_types"} if form == "addon_without_primary" else {"table"}
+    extra = set(options) - allowed
+    if extra:
+        hint = "".join(_did_you_mean(str(key), allowed) for key in extra)
+        raise ConditionError(f"{where}: unexpected keys {sorted(map(str, extra))}; {form!r} takes {', '.join(sorted(allowed))}{hint}")
+    table = options.get("table", TABLE_FORMS[form])
+    if not isinstance(table, str) or not table:
+        raise ConditionError(f"{where}.table: a table name (as configured with --table NAME=PATH), got {table!r}")
+    bypass: Any = frozenset()
+    if "bypass_modifiers" in options:
+        value = options["bypass_modifiers"]
+        if isinstance(value, dict) and set(value) == {"set"}:
+            bypass = context.code_set(value["set"], f"{where}.bypass_modifiers.set")
+        elif isinstance(value, list) and value and all(isinstance(item, str) and item for item in value):
+            bypass = frozenset(value)
+        else:
+            raise ConditionError(f"{where}.bypass_modifiers: a list of modifiers (quoted: \"59\"), or {{set: NAME}}")
+    edit_types: tuple[int, ...] = (1,)
+    if "edit_types" in options:
+        value = options["edit_types"]
+        if not isinstance(value, list) or not value or any(item not in (1, 2, 3) or isinstance(item, bool) for item in value):
+            raise ConditionError(f"{where}.edit_types: a list of add-on edit types (1, 2, 3), got {value!r}")
+        edit_types = tuple(sorted(set(value)))
+    return TableEdit(form, table, bypass, edit_types)
+
+
+def tables_used(condition: Condition) -> set[str]:
+    """The names of the reference tables a condition reads."""
+    return {node.table for node in walk(condition) if isinstance(node, TableEdit)}
+
+
 def _warn_negations(items: tuple[Condition, ...], path: str, context: ParseContext, guard: bool) -> None:
     """A negative test on a fact that can be missing says nothing about claims without it: warn, unless
     the same ``all`` tests that the fact exists (``guard``), or the same ``any`` accepts it missing."""
@@ -440,7 +511,7 @@ def walk(condition: Condition) -> list[Condition]:
         nodes += walk(condition.condition)
     elif isinstance(condition, Measure):
         for arg in condition.args:
-            if isinstance(arg, (Compare, AllOf, AnyOf, Not, Test, Measure, Lines)):
+            if isinstance(arg, CONDITION_NODES):
                 nodes += walk(arg)
     return nodes
 
@@ -461,6 +532,8 @@ def facts_used(condition: Condition) -> set[str]:
                 used.update(node.args[1])
         elif isinstance(node, Lines):
             used.update(node.same)
+        elif isinstance(node, TableEdit):
+            used.update(TABLE_FACTS)
     if any(isinstance(node, Test) and node.op in ("in_set", "not_in_set") for node in walk(condition)):
         used.add("line.service_date")  # dated code-set entries are judged on the date of service
     return used
@@ -492,6 +565,13 @@ def to_data(condition: Condition) -> Any:
     if isinstance(condition, Measure):
         args = [to_data(a) if isinstance(a, (Compare, AllOf, AnyOf, Not, Test, Measure, Lines)) else _data_value(a) for a in condition.args]
         return {condition.measure: args[0] if len(args) == 1 else args, condition.op: condition.value}
+    if isinstance(condition, TableEdit):
+        options: dict[str, Any] = {"table": condition.table}
+        if condition.form == "pair_edit" and condition.bypass:
+            options["bypass_modifiers"] = _data_value(condition.bypass)
+        if condition.form == "addon_without_primary":
+            options["edit_types"] = list(condition.edit_types)
+        return {condition.form: options}
     data: dict[str, Any] = {condition.form: to_data(condition.condition) if condition.condition is not None else list(condition.same)}
     if condition.form == "other_line" and condition.same:
         data["same"] = list(condition.same)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, FactRef, Lines, Measure, Not, Test
+from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, FactRef, Lines, Measure, Not, TableEdit, Test
 
 Predicate = Callable[[dict[str, Any], "ClaimFacts", "int | None"], bool]
 _ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "eq": operator.eq, "ne": operator.ne}
@@ -50,24 +50,31 @@ def group_by_claim(facts: Sequence[dict[str, Any]]) -> Iterator[ClaimFacts]:
         yield current
 
 
-def compile_condition(condition: Condition) -> Predicate:
+def compile_condition(condition: Condition, tables: Mapping[str, Any] | None = None) -> Predicate:
+    """``condition`` as a predicate; ``tables``: the reference tables the run has, by name (a table edit
+    whose table is not there is false: the rule says nothing)."""
+    tables = tables if tables is not None else {}
     if isinstance(condition, AllOf):
-        parts = [compile_condition(item) for item in condition.items]
+        parts = [compile_condition(item, tables) for item in condition.items]
         return lambda fact, claim, index: all(part(fact, claim, index) for part in parts)
     if isinstance(condition, AnyOf):
-        parts = [compile_condition(item) for item in condition.items]
+        parts = [compile_condition(item, tables) for item in condition.items]
         return lambda fact, claim, index: any(part(fact, claim, index) for part in parts)
     if isinstance(condition, Not):
-        inner = compile_condition(condition.item)
+        inner = compile_condition(condition.item, tables)
         return lambda fact, claim, index: not inner(fact, claim, index)
     if isinstance(condition, Compare):
         return _compare(condition)
     if isinstance(condition, Test):
         return _test(condition)
     if isinstance(condition, Measure):
-        return _measure(condition)
+        return _measure(condition, tables)
     if isinstance(condition, Lines):
-        return _lines(condition)
+        return _lines(condition, tables)
+    if isinstance(condition, TableEdit):
+        from scrubber.rules.table_edits import compile_table_edit
+
+        return compile_table_edit(condition, tables.get(condition.table))
     raise TypeError(f"not a condition: {condition!r}")
 
 
@@ -171,7 +178,7 @@ def _key(fact: dict[str, Any], keys: tuple[str, ...]) -> tuple | None:
     return tuple(values)
 
 
-def _measure(measure: Measure) -> Predicate:
+def _measure(measure: Measure, tables: Mapping[str, Any]) -> Predicate:
     compare_values, target = _ORDER[measure.op], measure.value
     kind = measure.measure
     if kind == "count":
@@ -184,12 +191,12 @@ def _measure(measure: Measure) -> Predicate:
             first in fact and second in fact and compare_values(span(fact[first], fact[second]), target)
         )
     if kind == "count_lines":
-        inner = compile_condition(measure.args[0])
+        inner = compile_condition(measure.args[0], tables)
         return lambda fact, claim, index: compare_values(
             sum(1 for j, line in enumerate(claim.lines) if inner(line, claim, j)), target
         )
     key, by, where = measure.args
-    where_predicate = compile_condition(where) if where is not None else None
+    where_predicate = compile_condition(where, tables) if where is not None else None
 
     def counted(claim: ClaimFacts) -> Iterable[tuple[int, dict[str, Any]]]:
         for j, line in enumerate(claim.lines):
@@ -213,7 +220,7 @@ def _measure(measure: Measure) -> Predicate:
     return summed
 
 
-def _lines(lines: Lines) -> Predicate:
+def _lines(lines: Lines, tables: Mapping[str, Any]) -> Predicate:
     form, same = lines.form, lines.same
     if form == "duplicate_lines":
 
@@ -231,7 +238,7 @@ def _lines(lines: Lines) -> Predicate:
             return False
 
         return duplicate
-    inner = compile_condition(lines.condition)
+    inner = compile_condition(lines.condition, tables)
     if form == "any_line":
         return lambda fact, claim, index: any(inner(line, claim, j) for j, line in enumerate(claim.lines))
     if form == "all_lines":
@@ -248,12 +255,15 @@ def _lines(lines: Lines) -> Predicate:
     return other_line
 
 
-def trace(condition: Condition, fact: dict[str, Any], claim: ClaimFacts, index: int | None, depth: int = 0) -> list[str]:
+def trace(
+    condition: Condition, fact: dict[str, Any], claim: ClaimFacts, index: int | None, depth: int = 0,
+    tables: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Each part of ``condition`` with its verdict on ``fact``, indented as the rule text nests (for
     ``scrubber test --trace``): a false part shows which fact values made it false."""
     from scrubber.rules.conditions import to_data
 
-    verdict = compile_condition(condition)(fact, claim, index)
+    verdict = compile_condition(condition, tables)(fact, claim, index)
     mark = "true " if verdict else "FALSE"
     pad = "  " * depth
     if isinstance(condition, (AllOf, AnyOf, Not)):
@@ -261,7 +271,7 @@ def trace(condition: Condition, fact: dict[str, Any], claim: ClaimFacts, index: 
         lines = [f"{pad}{mark} {head}:"]
         items = condition.items if not isinstance(condition, Not) else (condition.item,)
         for item in items:
-            lines += trace(item, fact, claim, index, depth + 1)
+            lines += trace(item, fact, claim, index, depth + 1, tables)
         return lines
     from scrubber.rules.spec import show
 

@@ -36,6 +36,9 @@ _OPERATORS = [
     ("other_line", "`{other_line: {fact: line.procedure, in_set: minor-procedures}, same: [line.service_date]}`", "line rules: another line of the claim satisfies the condition and agrees with this line on `same`"),
     ("sum", "`{sum: line.units, by: [line.procedure, line.service_date], gt: 4}`", "the total of a number over the lines sharing this line's `by` values (claim rules: any group); `where:` filters lines"),
     ("duplicate_lines", "`{duplicate_lines: [line.procedure, line.modifiers, line.service_date]}`", "another line with the same values (lists compare in any order)"),
+    ("pair_edit", "`{pair_edit: {table: ncci-ptp, bypass_modifiers: {set: ncci-associated-modifiers}}}`", "line rules: this line is the column 2 code of a pair-table row with another line of its date, in force that day, modifier indicator 0, or 1 with no bypass modifier on this line (`{table.pair_edit}` says which row)"),
+    ("unit_limit", "`{unit_limit: {table: mue}}`", "line rules: units above the code's limit, on this line (indicator 1) or summed over the claim's lines of this code and date (2, 3) (`{table.unit_limit}`)"),
+    ("addon_without_primary", "`{addon_without_primary: {table: addon, edit_types: [1]}}`", "line rules: an add-on code with none of its primary codes on the claim for its date (`{table.addon_without_primary}`)"),
     ("all, any, not", "`{not: {fact: line.procedure, between: [99381, 99397]}}`", "combine conditions; `not` is true when the inner condition is false, missing facts included"),
 ]
 
@@ -91,6 +94,7 @@ _CASE_NOTES = {
     "element": "flag cases: every finding names this element (`NM109`, `SV101-3`)",
     "message_contains": "flag cases: every finding's message holds this text",
     "note": "why the case matters",
+    "tables": "reference tables the case runs with, by name, as rows of the neutral CSV layout (`ncci-ptp: [{column1: \"10001\", column2: \"10002\", effective: \"20200101\", modifier_indicator: 1}]`); without them a table edit says nothing",
 }
 
 

@@ -23,11 +23,12 @@ from scrubber.rules.conditions import (
     Not,
     ParseContext,
     Test,
+    CONDITION_NODES,
     facts_used,
     parse_condition,
 )
 
-CONDITION_TYPES = (Compare, AllOf, AnyOf, Not, Test, Measure, Lines)
+CONDITION_TYPES = CONDITION_NODES
 # The code sets rules may name while they load: the bundled ones (None) or the loader's (bundled + the user's).
 CODE_SETS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("code_sets", default=None)
 from scrubber.x12map import ElementRow, UnknownElement, element_map
@@ -57,6 +58,9 @@ class RuleCase(BaseModel):
     element: str | None = None  # ... names this element (NM109)
     message_contains: str | None = None  # ... and its message holds this text
     note: str | None = None
+    # reference tables the case runs with, by name: rows in the table's neutral CSV layout
+    # (``ncci-ptp: [{column1: "99213", column2: "36415", effective: "20200101", modifier_indicator: 1}]``)
+    tables: dict[str, list[dict[str, str | int]]] = Field(default_factory=dict)
 
     @property
     def todo(self) -> bool:

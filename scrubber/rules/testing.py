@@ -101,13 +101,54 @@ class CaseResult:
             object.__setattr__(self, "status", OK if self.passed else FAIL)
 
 
+def case_tables(case: RuleCase, directory: str) -> dict[str, Any]:
+    """The case's reference tables, written as neutral CSV files in ``directory`` and opened as ``check`` opens
+    them (the table's own parser reads them; a bad row is a ``TableError`` here, not a skipped row)."""
+    import csv
+    from pathlib import Path
+
+    from scrubber.tables import TableError, open_table
+
+    tables = {}
+    for name, rows in case.tables.items():
+        path = Path(directory) / f"{case.name}.{name}.csv"
+        header: list[str] = []
+        for row in rows:
+            header += [column for column in row if column not in header]
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, header)
+            writer.writeheader()
+            writer.writerows({key: "" if value is None else str(value) for key, value in row.items()} for row in rows)
+        table = open_table(name, path)
+        if table.problems:
+            raise TableError(f"case {case.name}: table {name}: {table.problems[0].message}")
+        tables[name] = table
+    return tables
+
+
 def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
-    """Run one case through the 837P writer and reader and the scrubber, and judge the rule's findings."""
+    """Run one case through the 837P writer and reader and the scrubber, and judge the rule's findings.
+
+    A case with its own reference tables runs in a scrubber of its own with them."""
 
     def result(status: str, detail: str) -> CaseResult:
         return CaseResult(rule.id, case.name, case.expect, scrubber.engine.name, status in (OK, TODO), detail,
                           rule.file, status)
 
+    if case.tables:
+        import tempfile
+
+        from scrubber.tables import TableError
+
+        with tempfile.TemporaryDirectory(prefix="scrubber-case-") as directory:
+            try:
+                tables = case_tables(case, directory)
+            except TableError as error:
+                return result(FAIL, f"case tables: {error}")
+            return run_case(rule, case.model_copy(update={"tables": {}}), case_scrubber(
+                rule, scrubber.engine.name, scrubber.profiles, scrubber.severity, tables=tables,
+                profile_only=scrubber.profile_only,
+            ))
     try:
         claim = build_case_claim(case.claim)
     except ValidationError as error:
@@ -186,7 +227,8 @@ def through_x12(claim: Claim) -> Claim:
 
 
 def case_scrubber(
-    rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None, severity: dict[str, str] | None = None
+    rule: RuleSpec, engine_name: str, profiles: ProfileSet | None = None, severity: dict[str, str] | None = None,
+    tables: dict[str, Any] | None = None, profile_only: Iterable[str] | None = None,
 ) -> Scrubber:
     """The rule alone in its engine (so other rules cannot mask it), under the payer profiles, as ``check`` runs it.
 
@@ -199,10 +241,11 @@ def case_scrubber(
     enabled_by_a_profile = not rule.default_enabled and any(rule.id in profile.enable for profile in profiles.profiles)
     return Scrubber(
         [rule],
-        make_engine([rule], engine_name),
+        make_engine([rule], engine_name, tables),
         profiles=profiles,
-        profile_only=[rule.id] if enabled_by_a_profile else [],
+        profile_only=profile_only if profile_only is not None else [rule.id] if enabled_by_a_profile else [],
         severity=severity,
+        tables=tables,
     )
 
 
