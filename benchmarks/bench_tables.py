@@ -11,7 +11,8 @@
 3. Times opening each kind of the store in a fresh process.
 4. Runs ``scrubber check FILE --format json --output /dev/null --jobs 1`` on an N-claim file from
    ``generate_837p.py``, without tables and with the three tables, alternating, in fresh processes; wall
-   time and peak RSS (``os.wait4``) of each run, and the medians.
+   time and peak RSS (``os.wait4``) of each run, and the medians; and, from one more run of each, how many
+   findings it reports.
 
 Prints a markdown table; the README quotes it.
 """
@@ -38,18 +39,6 @@ from generate_837p import PROCEDURES  # noqa: E402  (the codes the benchmark cla
 KINDS = ("ncci-ptp", "mue", "addon")
 
 
-def run(args: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, stdout) of one child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True)
-    stdout, stderr = process.communicate()
-    _, status, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
-    wall = time.perf_counter() - started
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{stderr}")
-    return wall, (usage.ru_maxrss / 1024 if usage else 0.0), stdout
-
-
 def timed_child(args: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of ``python ARGS``, measured with wait4 on that child alone."""
     started = time.perf_counter()
@@ -64,29 +53,47 @@ def timed_child(args: list[str]) -> tuple[float, float]:
 
 
 def write_benchmark_rows(directory: Path) -> dict[str, Path]:
-    """Neutral tables for the benchmark claims' own codes, imported beside the synthetic CMS files."""
+    """Neutral tables for the benchmark claims' own codes, imported beside the synthetic CMS files: every
+    code has a unit limit and pairs with every other code, so each line's lookups find rows, as on a real
+    batch; only a few of them are edits the claims break (a pair with indicator 0 or 1, a per-date limit of
+    1 on one code, an add-on and its primaries), so the cost measured is the lookups', not that of
+    reporting a finding on most claims."""
     codes = sorted(PROCEDURES)
+    breaking_pairs = {("99214", "85025"): 1, ("80053", "85025"): 0}
     pairs = directory / "bench-ptp.csv"
     with pairs.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["column1", "column2", "effective", "deletion", "modifier_indicator"])
-        for i, first in enumerate(codes):
-            for j, second in enumerate(codes):
-                if i < j:
-                    writer.writerow([first, second, "20200101", "", (i + j) % 3 and 1 or 0])
+        for first in codes:
+            for second in codes:
+                if first != second:  # pairs not in force on the claims' dates, except the breaking ones
+                    breaking = (first, second) in breaking_pairs
+                    writer.writerow([first, second, "20200101", "" if breaking else "20201231",
+                                     breaking_pairs.get((first, second), 1)])
     limits = directory / "bench-mue.csv"
     with limits.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["code", "max_units", "indicator"])
-        for k, code in enumerate(codes):
-            writer.writerow([code, 1 + k % 3, 1 + k % 3])
+        for code in codes:
+            writer.writerow([code, 1 if code == "99214" else 20, 2 if code == "99214" else 1])
     addons = directory / "bench-addon.csv"
     with addons.open("w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["addon", "primary", "type"])
-        writer.writerow([codes[0], codes[1], 1])
-        writer.writerow([codes[2], codes[3], 1])
+        writer.writerow(["90833", "99213", 1])
+        writer.writerow(["90833", "99214", 1])
     return {"ncci-ptp": pairs, "mue": limits, "addon": addons}
+
+
+def findings_count(args: list[str]) -> int:
+    """The findings one check reports (a separate run with the JSON report kept)."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        report = Path(directory) / "report.json"
+        subprocess.run([sys.executable, *args, "--output", str(report)], cwd=ROOT, check=True, capture_output=True)
+        return json.loads(report.read_text())["summary"]["findings"]
 
 
 def main() -> None:
@@ -131,14 +138,18 @@ def main() -> None:
     if not claims.exists():
         subprocess.run([sys.executable, str(HERE / "generate_837p.py"), str(options.claims), str(claims),
                         "--seed", str(options.seed)], check=True)
-    check = ["-m", "scrubber", "check", str(claims), "--format", "json", "--output", os.devnull, "--exit-zero",
-             "--no-progress", "--jobs", "1"]
+    check = ["-m", "scrubber", "check", str(claims), "--format", "json", "--exit-zero", "--no-progress", "--jobs", "1"]
     with_tables = [*check, *(f"--table={kind}={store}" for kind in KINDS)]
+    kept = {"without tables": check, "with the three tables": with_tables}
+    check, with_tables = [*check, "--output", os.devnull], [*with_tables, "--output", os.devnull]
     runs: dict[str, list[tuple[float, float]]] = {"without tables": [], "with the three tables": []}
     for _ in range(options.rounds):
         runs["without tables"].append(timed_child(check))
         runs["with the three tables"].append(timed_child(with_tables))
 
+    # counted after the timed runs: a child forked from a process that has loaded a big report starts with
+    # that much resident memory, which its peak RSS would count
+    counts = {name: findings_count(args) for name, args in kept.items()}
     size_mb = store.stat().st_size / 1e6
     print(f"## Reference tables: {options.pairs:,} pairs, 15,000 unit limits, 1,000 add-on rows "
           f"({platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores)\n")
@@ -150,12 +161,12 @@ def main() -> None:
     base = statistics.median(wall for wall, _ in runs["without tables"])
     base_rss = statistics.median(rss for _, rss in runs["without tables"])
     print(f"\n`scrubber check` of {options.claims:,} claims, `--jobs 1`, JSON, {options.rounds} rounds alternating:\n")
-    print("| run | wall (median) | claims/s | peak RSS (median) | runs |\n|---|---|---|---|---|")
+    print("| run | findings | wall (median) | claims/s | peak RSS (median) | runs |\n|---|---|---|---|---|---|")
     for name, values in runs.items():
         wall = statistics.median(w for w, _ in values)
         rss = statistics.median(r for _, r in values)
         change = "" if name == "without tables" else f" ({(wall / base - 1) * 100:+.1f}%, RSS {rss - base_rss:+.0f} MB)"
-        print(f"| {name} | {wall:.2f} s{change} | {options.claims / wall:,.0f} | {rss:.0f} MB | "
+        print(f"| {name} | {counts[name]:,} | {wall:.2f} s{change} | {options.claims / wall:,.0f} | {rss:.0f} MB | "
               f"{', '.join(f'{w:.2f}' for w, _ in values)} |")
 
 

@@ -360,10 +360,15 @@ def test_check_with_the_cms_files_reports_their_bad_rows():
 
 def test_check_with_neutral_tables_from_the_configuration(tmp_path):
     write_table(tmp_path / "pairs.csv", [pair("10001", "10002", 1)])
-    (tmp_path / "scrubber.toml").write_text('tables = { ncci-ptp = "pairs.csv" }\n', encoding="utf-8")
+    write_table(tmp_path / "limits.csv", [{"code": "10002", "max_units": 4, "indicator": 1}, {"code": "10001", "max_units": 1, "indicator": 2}])
+    write_table(tmp_path / "addons.csv", [{"addon": "40001", "primary": "40010"}, {"addon": "40001", "primary": "40011"}])
+    (tmp_path / "scrubber.toml").write_text(
+        'tables = { ncci-ptp = "pairs.csv", mue = "limits.csv", addon = "addons.csv" }\n', encoding="utf-8"
+    )
     code, report, _ = check_json(cwd=tmp_path)
-    assert remarks(report) == [("NCCI-PAIR", "ncci-ptp-pair", 2)]
-    assert report["summary"]["tables"][0]["source"].endswith("pairs.csv")
+    assert code == 1 and remarks(report) == EXPECTED
+    assert [Path(t["source"]).name for t in report["summary"]["tables"]] == ["addons.csv", "limits.csv", "pairs.csv"]
+    (tmp_path / "scrubber.toml").write_text('tables = { ncci-ptp = "pairs.csv" }\n', encoding="utf-8")
     write_table(tmp_path / "other.csv", [pair("10001", "10002", 9)])
     _, overridden, _ = check_json("--table", "ncci-ptp=other.csv", cwd=tmp_path)  # the flag wins
     assert remarks(overridden) == []
