@@ -159,3 +159,13 @@ def test_nested_all_any_compiles_for_durable():
     engine = DurableEngine([rule("r", condition)])
     facts = [claim_fact("0", assignment="C", charge_cents=3), claim_fact("1", assignment="C", charge_cents=9)]
     assert engine.evaluate(facts) == [("r", "0")]
+
+
+def test_rules_of_each_scope_get_their_own_shards_and_only_their_facts():
+    # A shard of claim rules is sent claim facts only, a shard of line rules line facts only.
+    rules = [rule("c", Compare("assignment", "eq", "C")), rule("l", Compare("assignment", "eq", "C"), scope="line")]
+    engine = DurableEngine(rules)
+    assert [shard[0] for shard in engine._shards] == ["claim", "line"]
+    facts = [claim_fact("0", assignment="C"), {"id": "0.0", "kind": "line", "assignment": "C"}]
+    assert sorted(engine.evaluate(facts)) == [("c", "0"), ("l", "0.0")]
+    assert engine.evaluate([{"id": "1.0", "kind": "line", "assignment": "C"}]) == [("l", "1.0")]

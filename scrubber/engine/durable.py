@@ -154,41 +154,49 @@ class DurableEngine:
     name = "durable"
 
     def __init__(self, rules: Sequence[RuleSpec], tables: Mapping[str, Any] | None = None):
-        # Per shard: the C handle, rule names, and the fact keys its rules read. Sending only those
-        # keys (facts carry ~50) cuts JSON encoding and the engine's message decoding several-fold.
-        self._shards: list[tuple[int, dict[str, str], dict[str, tuple[tuple[str, str], ...]]]] = []
+        # Per shard: the scope of its rules, the C handle, rule names, and the fact keys its rules read.
+        # A shard holds rules of one scope and is sent only facts of that kind (a claim rule never looks
+        # at a line fact), so each fact is asserted once per shard of its kind, not once per shard; and
+        # only the keys its rules read (facts carry ~50), which cuts JSON encoding and the engine's
+        # message decoding several-fold.
+        self._shards: list[tuple[str, int, dict[str, str], tuple[tuple[str, str], ...]]] = []
         # The pre-pass: per scope, the boolean facts lowered rules read, each with its predicate.
         self._prepass: dict[str, list[tuple[Predicate | None, list[tuple[str, Predicate]]]]] = {"claim": [], "line": []}
-        for start in range(0, max(len(rules), 1), RULES_PER_RULESET):
-            shard = rules[start : start + RULES_PER_RULESET]
-            shard_lowered = lower_all(shard, start, tables)
-            definition, names = compile_ruleset(shard, start, shard_lowered)
-            handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
-            read: dict[str, set[str]] = {"claim": set(), "line": set()}
-            for rule, (lowered, prepass) in zip(shard, shard_lowered):
-                if prepass:
-                    self._prepass[rule.scope].append((prepass_guard(rule.condition), prepass))
-                read[rule.scope] |= facts_used(lowered)
-            keys = {}
-            for kind in ("claim", "line"):  # a claim fact needs only what claim rules read, and so on
-                names_read = ("id", "kind", *sorted(read[kind] - {"id", "kind"}))
-                keys[kind] = tuple((name, key(name)) for name in names_read)
-            self._shards.append((handle, names, keys))
+        offset = 0  # rules lowered so far: pre-pass fact names stay unique across shards
+        for scope in ("claim", "line"):
+            scoped = [rule for rule in rules if rule.scope == scope]
+            for start in range(0, len(scoped), RULES_PER_RULESET):
+                shard = scoped[start : start + RULES_PER_RULESET]
+                shard_lowered = lower_all(shard, offset, tables)
+                definition, names = compile_ruleset(shard, offset, shard_lowered)
+                offset += len(shard)
+                handle = _engine.create_ruleset(f"scrubber{next(_names)}", json.dumps(definition))
+                read: set[str] = set()
+                for rule, (lowered, prepass) in zip(shard, shard_lowered):
+                    if prepass:
+                        self._prepass[scope].append((prepass_guard(rule.condition), prepass))
+                    read |= facts_used(lowered)
+                names_read = ("id", "kind", *sorted(read - {"id", "kind"}))
+                self._shards.append((scope, handle, names, tuple((name, key(name)) for name in names_read)))
 
     def evaluate(self, facts: Sequence[dict[str, Any]]) -> list[Hit]:
         if not facts:
             return []
-        expected = {fact["id"] for fact in facts}
-        if len(expected) != len(facts):
+        if len({fact["id"] for fact in facts}) != len(facts):
             raise ValueError("fact ids must be unique within a batch")
         self._run_prepass(facts)
         hits: list[Hit] = []
+        by_kind = {scope: [fact for fact in facts if fact["kind"] == scope] for scope in ("claim", "line")}
         # Retraction identifies a fact by its id alone (measured: state empties, memory stays flat).
-        retraction = json.dumps([{"id": fact["id"]} for fact in facts])
+        retractions = {scope: json.dumps([{"id": fact["id"]} for fact in kind]) for scope, kind in by_kind.items()}
         with _lock:
-            for handle, names, keys in self._shards:
-                payload = json.dumps([{safe: fact[name] for name, safe in keys[fact["kind"]] if name in fact} for fact in facts])
-                seen = self._run_shard(handle, names, payload, retraction, hits)
+            for scope, handle, names, keys in self._shards:
+                sent = by_kind[scope]
+                if not sent:
+                    continue
+                payload = json.dumps([{safe: fact[name] for name, safe in keys if name in fact} for fact in sent])
+                seen = self._run_shard(handle, names, payload, retractions[scope], hits)
+                expected = {fact["id"] for fact in sent}
                 if seen != expected:
                     missing = sorted(expected - seen)[:5]
                     raise RuntimeError(f"durable_rules did not see facts {missing}: findings would be lost")
