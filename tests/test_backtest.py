@@ -41,9 +41,9 @@ FIELDS = ("flagged", "denied", "hits", "false_alarms", "misses", "precision", "r
 
 # Matched claims: P01-P14 and P16 (P14 twice: two claims share the id) = 16; P15 has no remittance, X99 no claim.
 #
-# CO-111 counts CO-111, and CO-16 with N95/MA01 (declared by missing-assignment-indicator):
+# CO-111 counts CO-111, and CO-16 with MA130 (declared by missing-assignment-indicator):
 #   flagged  P01 P02 P13 (unassigned lab line) + P04 (CLM07 empty)        = 4   (P15 unmatched: not counted)
-#   denied   P01 (CO-111 80), P03 (CO-111 150), P04 (CO-16 + N95 100)      = 3   (P05: CO-16 + M51 does not count;
+#   denied   P01 (CO-111 80), P03 (CO-111 150), P04 (CO-16 + MA130 100)      = 3   (P05: CO-16 + M51 does not count;
 #            P13's CO-111 was reversed and the claim paid; X99 unmatched)
 #   hits P01 P04 = 2 ($80 + $100 = 180); false alarms P02 P13 = 2; misses P03 = 1; precision 2/4, recall 2/3
 # CO-21 counts CO-21:
@@ -63,7 +63,7 @@ EXPECTED_CODES = {
 EXPECTED_RULES = {
     # flagged P01 P02 P13; denied P01 P03; hit P01 ($80); false alarms P02 P13; miss P03
     "unassigned-mandatory-assignment-service": (3, 2, 1, 2, 1, 0.3333, 0.5, 80.0),
-    # flagged P04; denied P01 P03 P04 (CO-16 + N95 counts for it); hit P04 ($100); misses P01 P03
+    # flagged P04; denied P01 P03 P04 (CO-16 + MA130 counts for it); hit P04 ($100); misses P01 P03
     "missing-assignment-indicator": (1, 3, 1, 0, 2, 1.0, 0.3333, 100.0),
     "lab-only-assignment-on-non-lab-service": (0, 2, 0, 0, 2, None, 0.0, 0.0),
     "unassigned-dual-eligible": (0, 2, 0, 0, 2, None, 0.0, 0.0),

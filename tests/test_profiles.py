@@ -37,9 +37,42 @@ PSYCHOTHERAPY = {"payer": {"payer_id": "ACME1", "filing_indicator": "CI"}, "diag
 
 def test_bundled_profiles_cite_their_filing_limits():
     profiles = load_profiles()
-    assert {p.id for p in profiles.profiles} >= {"medicare-part-b", "medicaid", "commercial"}
+    assert {p.id for p in profiles.profiles} >= {"medicare-part-b", "medicaid", "commercial", "tricare", "veterans-affairs"}
+    limits = {p.id: (p.timely_filing_days, p.timely_filing_months) for p in profiles.profiles}
+    assert limits["medicare-part-b"] == (None, 12) and limits["tricare"] == (None, 12) and limits["commercial"] == (90, None)
+    assert limits["veterans-affairs"] == (180, None)
+    assert limits["medicare-advantage"] == limits["auto-insurance"] == (None, None)  # the contract or the state decides
     for profile in profiles.profiles:
-        assert profile.timely_filing_days and profile.timely_filing_source.strip()
+        if profile.timely_filing_days or profile.timely_filing_months:
+            assert profile.timely_filing_source.strip()
+    # each filing indicator is covered by one profile at most
+    indicators = [code for p in profiles.profiles for code in p.match.filing_indicators]
+    assert len(indicators) == len(set(indicators))
+
+
+@pytest.mark.parametrize(
+    ("service", "months", "deadline"),
+    [
+        ("2024-01-15", 12, "2025-01-15"),  # 366 days: 2024 holds February 29
+        ("2025-01-15", 12, "2026-01-15"),  # 365 days
+        ("2024-02-29", 12, "2025-02-28"),  # no February 29 in 2025: the month's last day
+        ("2025-08-31", 6, "2026-02-28"),
+    ],
+)
+def test_filing_deadline_in_calendar_months(service, months, deadline):
+    import datetime as dt
+
+    from scrubber.profiles import PayerProfile, filing_deadline
+
+    profile = PayerProfile(id="p", name="p", match={"filing_indicators": ["CI"]}, timely_filing_months=months, timely_filing_source="s")
+    assert filing_deadline(dt.date.fromisoformat(service), profile) == dt.date.fromisoformat(deadline)
+
+
+def test_a_limit_is_in_days_or_months_not_both():
+    from scrubber.profiles import PayerProfile
+
+    with pytest.raises(ValueError, match="not both"):
+        PayerProfile(id="p", name="p", match={"filing_indicators": ["CI"]}, timely_filing_days=90, timely_filing_months=3, timely_filing_source="s")
 
 
 def test_payer_id_match_wins_over_filing_indicator(tmp_path):

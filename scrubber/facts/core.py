@@ -37,7 +37,8 @@ SPECS = [
     _claim("has_auto_other_payer", bool, "an other payer files as automobile medical (AM)", "2320 SBR09"),
     _claim("has_medicaid_other_payer", bool, "an other payer is Medicaid (MC): dual eligible", "2320 SBR09"),
     _claim("other_payer_count", int, "number of 2320 loops", "2320 SBR"),
-    _claim("prior_payer_count", int, "other payers ahead of the destination payer", "2320 SBR01"),
+    _claim("prior_payer_count", int, "other payers ahead of the destination payer (cost-avoided ones included)", "2320 SBR01"),
+    _claim("adjudicated_prior_payer_count", int, "other payers ahead of the destination payer that adjudicated the claim (not cost-avoided with AMT*A8)", "2320 SBR01 / 2320 AMT*A8"),
     _claim("prior_payers_without_paid_amount", int, "prior payers with no AMT*D", "2320 AMT*D"),
     _claim(
         "prior_payers_without_adjudication_date",
@@ -123,7 +124,8 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     fact["other_payer_count"] = len(other_payers)
     prior = context.prior_payers
     prior_ids = context.prior_payer_ids
-    fact["prior_payer_count"] = len(prior)
+    fact["prior_payer_count"] = len(prior) + len(context.cost_avoided_payers)
+    fact["adjudicated_prior_payer_count"] = len(prior)
     fact["prior_payers_without_paid_amount"] = sum(1 for other in prior if other.paid is None)
     fact["prior_payers_without_adjudication_date"] = sum(
         1 for other in prior if not _has_adjudication_date(claim, other.adjudication_date, other.payer_id)

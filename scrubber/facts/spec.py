@@ -62,10 +62,15 @@ class ClaimContext:
 
     claim: Claim
     profile: "PayerProfile | None" = None
-    prior_payers: list[OtherPayer] = field(init=False)
+    prior_payers: list[OtherPayer] = field(init=False)  # the payers ahead of this one that adjudicated the claim
     prior_payer_ids: set[str | None] = field(init=False)
+    # payers ahead of this one that the claim bypassed under the destination payer's cost-avoidance policy:
+    # their 2320 carries AMT*A8 and legitimately no AMT*D, CAS or adjudication date (X12 005010X222A1 2320 AMT*A8)
+    cost_avoided_payers: list[OtherPayer] = field(init=False)
 
     def __post_init__(self) -> None:
         ahead = prior_sequences(self.claim.payer.sequence)
-        self.prior_payers = [o for o in self.claim.other_payers if o.sequence and o.sequence in ahead]
+        prior = [o for o in self.claim.other_payers if o.sequence and o.sequence in ahead]
+        self.cost_avoided_payers = [o for o in prior if o.noncovered is not None and o.paid is None]
+        self.prior_payers = [o for o in prior if not (o.noncovered is not None and o.paid is None)]
         self.prior_payer_ids = {o.payer_id for o in self.prior_payers}

@@ -1,13 +1,14 @@
 """Payer profiles: what differs from payer to payer, as YAML a billing team can edit without code.
 
 A profile says which claims it covers (payer ids, else claim filing indicators SBR09), the timely
-filing limit with its source, whether behavioral-health services need prior authorization, opt-in
+filing limit (in days, or in calendar months after the date of service) with its source, or none, whether behavioral-health services need prior authorization, opt-in
 rules to enable, rules to disable and severities to change. A claim takes the first profile whose
 payer ids list its payer id, else the first whose filing indicators hold its SBR09, else none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Literal
@@ -38,6 +39,9 @@ class PayerProfile(BaseModel):
     name: str
     match: ProfileMatch
     timely_filing_days: int | None = Field(default=None, gt=0)
+    # or in calendar months: 12 is "one calendar year after the date of service" (Medicare), which is 366
+    # days when the span holds February 29
+    timely_filing_months: int | None = Field(default=None, gt=0)
     timely_filing_source: str | None = None
     behavioral_health_prior_auth: bool = False
     behavioral_health_prior_auth_source: str | None = None
@@ -48,8 +52,10 @@ class PayerProfile(BaseModel):
 
     @model_validator(mode="after")
     def _sourced(self) -> "PayerProfile":
-        if self.timely_filing_days is not None and not (self.timely_filing_source or "").strip():
-            raise ValueError("timely_filing_days needs timely_filing_source (contract, manual or regulation)")
+        if self.timely_filing_days is not None and self.timely_filing_months is not None:
+            raise ValueError("give timely_filing_days or timely_filing_months, not both")
+        if (self.timely_filing_days or self.timely_filing_months) and not (self.timely_filing_source or "").strip():
+            raise ValueError("a timely filing limit needs timely_filing_source (contract, manual or regulation)")
         if not (self.match.payer_ids or self.match.filing_indicators):
             raise ValueError("match needs payer_ids or filing_indicators")
         return self
@@ -117,3 +123,28 @@ def load_profiles(paths: Iterable[str | Path] | None = None, *, include_bundled:
     for profile in map(load_profile_file, files):
         by_id.setdefault(profile.id, profile)  # a user profile with a bundled id replaces it
     return ProfileSet(by_id.values())
+
+
+def filing_deadline(service_date: dt.date, profile: PayerProfile) -> dt.date | None:
+    """The last day a service of ``service_date`` may be filed under ``profile`` (None: no limit known)."""
+    if profile.timely_filing_days is not None:
+        return service_date + dt.timedelta(days=profile.timely_filing_days)
+    if profile.timely_filing_months is not None:
+        month = service_date.month - 1 + profile.timely_filing_months
+        year, month = service_date.year + month // 12, month % 12 + 1
+        for day in (service_date.day, 30, 29, 28):  # the same day of the month, or the month's last day
+            try:
+                return dt.date(year, month, min(service_date.day, day))
+            except ValueError:
+                continue
+    return None  # pragma: no cover - day 28 exists in every month
+
+
+def filing_limit_text(profile: PayerProfile) -> str | None:
+    """``90 days``, ``12 calendar months``: the limit as messages say it."""
+    if profile.timely_filing_days is not None:
+        return f"{profile.timely_filing_days} days"
+    if profile.timely_filing_months is not None:
+        months = profile.timely_filing_months
+        return "one calendar year" if months == 12 else f"{months} calendar months"
+    return None
