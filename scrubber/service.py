@@ -219,7 +219,7 @@ def _check_money(value: Any, model: type[BaseModel], path: str, problems: list[d
 def _money_problems(body: bytes) -> list[dict[str, str]]:
     try:
         data = json.loads(body)
-    except ValueError:  # pydantic reports malformed JSON
+    except (ValueError, RecursionError):  # pydantic reports malformed JSON (and JSON nested too deeply)
         return []
     problems: list[dict[str, str]] = []
     if isinstance(data, dict) and isinstance(data.get("claims"), list):

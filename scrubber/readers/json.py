@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
@@ -76,16 +77,75 @@ def _without_mark(line: bytes) -> bytes:
     return line.removeprefix(codecs.BOM_UTF8)
 
 
+class _TooDeep(ValueError):
+    """A JSON value nested deeper than Python's parser goes, or holding a number too long to read."""
+
+
 def _loads(text: bytes | str) -> Any:
-    return json.loads(text, parse_float=Decimal)
+    """``json.loads`` whose every failure on hostile input is a ValueError: a value nested thousands of
+    levels deep (the parser's RecursionError) or an integer of thousands of digits (Python refuses to
+    convert more than 4,300) becomes ``_TooDeep``; malformed JSON stays ``JSONDecodeError``."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise _TooDeep("nested too deeply to read (thousands of levels of arrays or objects)") from None
+    except UnicodeDecodeError:
+        raise
+    except ValueError as error:  # int() of too many digits
+        raise _TooDeep(f"holds a number too long to read ({str(error).split(';')[0]})") from None
 
 
 def _is_complete_json(line: bytes) -> bool:
     """A first line holding a whole JSON object (not ``[]``: an empty array is a document) starts JSON Lines."""
     try:
         return not isinstance(_loads(line), list)
+    except _TooDeep:
+        return not line.lstrip().startswith(b"[")  # a record of its own (JSON Lines) unless it opens an array
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return False
+
+
+# The tokens that delimit JSON values: a whole string (so brackets inside one are skipped), a bracket, a comma.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _array_elements(text: str) -> Iterator[tuple[int, int, str]] | None:
+    """The top-level elements of a JSON array document as (index, line, text), found by matching brackets
+    outside strings, so that each is parsed alone and one bad element costs only itself. None when
+    ``text`` is not an array whose elements can be delimited (the whole document is then parsed, and its
+    error reported)."""
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("[", start):
+        return None
+    bounds: list[tuple[int, int]] = []
+    depth, element_start = 0, start + 1
+    for match in _STRUCTURE.finditer(text, start):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+        elif token in "]}":
+            depth -= 1
+            if depth == 0:
+                if text[element_start:match.start()].strip() or bounds:
+                    bounds.append((element_start, match.start()))
+                if text[match.end():].strip():
+                    return None  # text after the array: let the parser say what is wrong
+                return _elements(text, bounds)
+        elif token == "," and depth == 1:
+            bounds.append((element_start, match.start()))
+            element_start = match.end()
+    return None  # the array never closes
+
+
+def _elements(text: str, bounds: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
+    line, counted = 1, 0
+    for index, (begin, end) in enumerate(bounds):
+        begin += len(text[begin:end]) - len(text[begin:end].lstrip())  # the element's own first line
+        line += text.count("\n", counted, begin)
+        counted = begin
+        yield index, line, text[begin:end]
 
 
 def _read_lines(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Claim | ParseIssue]:
@@ -114,6 +174,8 @@ def _record_from_line(line: bytes, number: int, file: str | None) -> Claim | Par
         record = _loads(line)
     except UnicodeDecodeError:
         return ParseIssue(file=file, location=where, unreadable_claim=True, message=f"{where}: not UTF-8 text")
+    except _TooDeep as error:
+        return ParseIssue(file=file, location=where, unreadable_claim=True, message=f"{where}: {error}")
     except json.JSONDecodeError as error:
         return ParseIssue(
             file=file,
@@ -126,9 +188,33 @@ def _record_from_line(line: bytes, number: int, file: str | None) -> Claim | Par
 
 def _read_document(first: bytes, stream: BinaryIO, file: str | None) -> Iterator[Claim | ParseIssue]:
     try:
-        data = _loads(first + stream.read())
+        raw = first + stream.read()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         yield ParseIssue(file=file, message="not UTF-8 text")
+        return
+    except OSError as error:
+        yield ParseIssue(file=file, message=f"read error: {error}")
+        return
+    elements = _array_elements(text)
+    if elements is not None:  # each claim of the array parsed alone: a bad one costs only itself
+        for index, line, element in elements:
+            where = f"/{index}"
+            try:
+                record = _loads(element)
+            except (json.JSONDecodeError, _TooDeep) as error:
+                problem = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+                yield ParseIssue(
+                    file=file, location=f"line {line}", unreadable_claim=True,
+                    message=f"{where} (line {line}): not a readable JSON claim: {problem}",
+                )
+                continue
+            yield to_claim(record, file, pointer_prefix=where)
+        return
+    try:
+        data = _loads(text)
+    except _TooDeep as error:
+        yield ParseIssue(file=file, message=f"the JSON document {error}")
         return
     except json.JSONDecodeError as error:
         yield ParseIssue(
