@@ -61,7 +61,39 @@ def _is_x12(file: Path, setup: WorkerSetup) -> bool:
     return setup.input_format == "x12" or detect_format(head, file.name) == "x12"
 
 
-def _worker(index: int, count: int, files: list[Path], sharded: list[bool], setup: WorkerSetup, out) -> None:
+def die_with_parent(parent: int) -> None:
+    """End this worker when the process that started it dies, however it dies (SIGKILL included): on Linux
+    the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); elsewhere a watchdog thread notices the new parent.
+    Without it a killed ``check --jobs N`` left its workers running, holding the parent's pipes."""
+    import os
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog below does it
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="scrubber-parent-watch", daemon=True).start()
+
+
+def _worker(index: int, count: int, files: list[Path], sharded: list[bool], setup: WorkerSetup, out, parent: int | None = None) -> None:
+    if parent is not None:
+        die_with_parent(parent)
     try:
         from scrubber.api import build_scrubber
         from scrubber.inputs import read_file
@@ -147,7 +179,7 @@ def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[t
     sharded = [_is_x12(file, setup) for file in files]
     channels = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(jobs)]
     processes = [
-        context.Process(target=_worker, args=(k, jobs, files, sharded, setup, channels[k]), name=f"scrubber-{k}", daemon=True)
+        context.Process(target=_worker, args=(k, jobs, files, sharded, setup, channels[k], os.getpid()), name=f"scrubber-{k}", daemon=True)
         for k in range(jobs)
     ]
     for process in processes:
