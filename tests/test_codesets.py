@@ -27,7 +27,7 @@ def _load_build_script():
 
 @pytest.mark.parametrize(("code", "expected"), [
     ("80047", True), ("80046", False), ("89398", True), ("89399", False), ("80053", True),
-    ("85025", True), ("8004T", False), ("0001U", False), (" 80053 ", True), ("8005", False),
+    ("85025", True), ("8004T", False), ("0001U", True), ("0001T", False), ("36415", True), (" 80053 ", True), ("8005", False),
     ("800530", False), ("", False), (None, False), (80053, False),
 ])
 def test_is_clinical_lab(code, expected):
@@ -74,6 +74,8 @@ def test_is_mandatory_assignment_service(code, expected):
     "363A00000X", "363AM0700X", "363L00000X", "363LF0000X", "364S00000X", "364SP0808X",
     "367A00000X", "367500000X", "103T00000X", "103TC0700X", "1041C0700X", "133V00000X",
     "133VN1005X", " 363la2100x ",
+    "133N00000X",  # nutritionist (nutrition professional, SSA 1842(b)(18)(C)(vi))
+    "367H00000X",  # anesthesiologist assistant
 ])
 def test_mandatory_assignment_practitioner(taxonomy):
     assert cs.is_mandatory_assignment_practitioner(taxonomy) is True
@@ -82,8 +84,8 @@ def test_mandatory_assignment_practitioner(taxonomy):
 @pytest.mark.parametrize("taxonomy", [
     "207Q00000X",  # family medicine physician
     "104100000X",  # social worker, not clinical
-    "133N00000X",  # nutritionist, not a registered dietitian
-    "367H00000X",  # anesthesiologist assistant: not in the listed set
+    "133P00000X",  # not a nutrition classification (made-up neighbour of 133N/133V)
+    "367H00000Y",  # a taxonomy must end in X
     "363A",        # a prefix alone is not a taxonomy code
     "1041C0700",   # 9 characters
     "", None,

@@ -8,8 +8,6 @@ simply False.
 """
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Mapping
 
 from ._data import read_yaml
@@ -17,7 +15,14 @@ from .icd10 import (
     ICD10_DOC,
     TRAFFIC_ACCIDENT_CODES,
     TRAFFIC_SET_NAME,
+    Icd10Edition,
+    Icd10Verdict,
+    icd10_edition,
+    icd10_editions,
+    icd10_history,
     icd10_status,
+    icd10_table_entry,
+    icd10_verdict,
     is_external_cause,
     is_mental_health_dx,
     is_traffic_accident_code,
@@ -48,6 +53,8 @@ __all__ = [
     "CLAIM_FILING_INDICATOR_CODES",
     "CodeSet",
     "CodeSetError",
+    "Icd10Edition",
+    "Icd10Verdict",
     "MEDICAID_FILING_INDICATORS",
     "MEDICARE_B_FILING_INDICATORS",
     "NO_FAULT_STATES",
@@ -56,7 +63,11 @@ __all__ = [
     "bundled_code_sets",
     "code_set_names",
     "describe",
+    "icd10_edition",
+    "icd10_editions",
+    "icd10_history",
     "icd10_status",
+    "icd10_verdict",
     "is_ambulance",
     "is_clinical_lab",
     "is_external_cause",
@@ -75,24 +86,6 @@ __all__ = [
 def _entry(name: str, file: str, spec: dict, **extra) -> dict:
     return {"name": name, "file": f"data/{file}", "source": " ".join(str(spec["source"]).split()),
             "as_of": str(spec["as_of"]), **extra}
-
-
-def _icd_library_entry() -> dict:
-    """Describe the simple-icd-10-cm tabular from package metadata, without the slow import."""
-    import importlib.metadata  # only describe() needs it
-
-    try:
-        version = importlib.metadata.version("simple_icd_10_cm")
-        names = [p.name for p in importlib.metadata.files("simple_icd_10_cm") or ()]
-    except importlib.metadata.PackageNotFoundError:
-        version, names = "not installed", []
-    as_of = "unknown"
-    for name in names:
-        m = re.search(r"tabular-([A-Za-z]+-\d{1,2}-\d{4})\.xml$", name)
-        if m:
-            as_of = dt.datetime.strptime(m.group(1), "%B-%d-%Y").date().isoformat()
-    return {"name": "icd10_status", "file": None,
-            "source": f"CMS/NCHS ICD-10-CM tabular via simple-icd-10-cm {version} (MIT)", "as_of": as_of}
 
 
 def _set_entry(code_set: CodeSet, name: str | None = None, predicate: str | None = None) -> dict:
@@ -142,7 +135,7 @@ def describe(code_sets: Mapping[str, CodeSet] | None = None) -> list[dict]:
         sets.append(entry)
     sets += [_entry(name, "icd10_ranges.yaml", spec, ranges=[tuple(r) for r in spec["ranges"]])
              for name, spec in ICD10_DOC["sets"].items()]
-    sets.append(_icd_library_entry())
+    sets.append(icd10_table_entry())  # every ICD-10-CM code of each edition shipped, FY2022 onwards
     nf, fi = PAYER_DOC["no_fault"], PAYER_DOC["filing_indicators"]
     sets += [
         _entry("no_fault_states", "payer_rules.yaml", nf, codes=sorted(NO_FAULT_STATES)),

@@ -13,6 +13,7 @@ from scrubber.facts.spec import line_spec as _line
 from scrubber.model import Claim, ServiceLine
 
 ICD10_QUALIFIERS = ("ABK", "ABF")
+_DX_DATES = "HI / SV107 / DTP*472"  # codes, the lines pointing to them, their dates
 
 SPECS = [
     _claim("charge_matches_line_total", bool, "CLM02 equals the sum of SV102", "CLM02 / SV102"),
@@ -31,10 +32,24 @@ SPECS = [
     ),
     _claim("duplicate_diagnosis_count", int, "diagnosis codes listed more than once", "HI"),
     _claim("principal_dx_is_external_cause", bool, "the principal (first) diagnosis is ICD-10-CM V00-Y99", "HI01"),
-    _claim("invalid_diagnosis_count", int, "ICD-10-CM codes that do not exist", "HI"),
-    _claim("first_invalid_diagnosis", str, "the first ICD-10-CM code that does not exist", "HI"),
-    _claim("not_billable_diagnosis_count", int, "valid ICD-10-CM headers that are not billable (not leaves)", "HI"),
+    _claim(
+        "invalid_diagnosis_count", int,
+        "ICD-10-CM codes that do not exist in the edition in force on their date of service", _DX_DATES,
+    ),
+    _claim("first_invalid_diagnosis", str, "the first ICD-10-CM code that does not exist on its date of service", "HI"),
+    _claim(
+        "first_invalid_diagnosis_reason", str,
+        "why: the fiscal year judged against, and when the code was added or deleted", _DX_DATES,
+    ),
+    _claim(
+        "not_billable_diagnosis_count", int,
+        "valid ICD-10-CM headers that are not billable (not leaves) on their date of service", _DX_DATES,
+    ),
     _claim("first_not_billable_diagnosis", str, "the first non-billable ICD-10-CM code", "HI"),
+    _claim(
+        "first_not_billable_diagnosis_reason", str,
+        "why: the fiscal year in which it is a header, and when it was billable", _DX_DATES,
+    ),
     _claim("accident_date_after_service", bool, "the accident date (DTP*439) is after a line's date of service", "DTP*439 / DTP*472"),
     _claim("invalid_npi_count", int, "NPIs (billing, rendering) failing the check digit", "2010AA NM109 / 2310B NM109 / 2420A NM109"),
     _claim("first_invalid_npi", str, "the first NPI failing the check digit", "2010AA NM109 / 2310B NM109 / 2420A NM109"),
@@ -77,16 +92,7 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
         and claim.diagnoses[0].qualifier in ICD10_QUALIFIERS
         and codesets.is_external_cause(claim.diagnoses[0].code)
     )
-    icd10 = [diagnosis.code for diagnosis in claim.diagnoses if diagnosis.qualifier in ICD10_QUALIFIERS]
-    statuses = [(code, codesets.icd10_status(code)) for code in icd10]
-    invalid = [code for code, status in statuses if status == "invalid"]
-    not_billable = [code for code, status in statuses if status == "not_billable"]
-    fact["invalid_diagnosis_count"] = len(invalid)
-    if invalid:
-        fact["first_invalid_diagnosis"] = invalid[0]
-    fact["not_billable_diagnosis_count"] = len(not_billable)
-    if not_billable:
-        fact["first_not_billable_diagnosis"] = not_billable[0]
+    _add_diagnosis_validity(claim, fact)
     fact["accident_date_after_service"] = claim.accident_date is not None and any(
         line.service_date is not None and claim.accident_date > line.service_date for line in claim.lines
     )
@@ -95,6 +101,41 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     fact["invalid_npi_count"] = len(bad_npis)
     if bad_npis:
         fact["first_invalid_npi"] = bad_npis[0]
+
+
+def _add_diagnosis_validity(claim: Claim, fact: dict[str, Any]) -> None:
+    """ICD-10-CM codes judged against the edition in force on their date of service.
+
+    A code is judged on the dates of service of the lines that point to it (SV107), and on the
+    claim's earliest line date when no line points to it; with no line date at all, against the
+    newest edition shipped. A code pointed to from lines on both sides of October 1 must be valid
+    (and billable) on each of those dates. Dates outside the editions shipped use the nearest one.
+    """
+    invalid: list[codesets.Icd10Verdict] = []
+    not_billable: list[codesets.Icd10Verdict] = []
+    dates_by_position: dict[int, set] = {}
+    for line in claim.lines:
+        if line.service_date is not None:
+            for pointer in line.diagnosis_pointers:
+                dates_by_position.setdefault(pointer - 1, set()).add(line.service_date)
+    earliest = min((line.service_date for line in claim.lines if line.service_date is not None), default=None)
+    for position, diagnosis in enumerate(claim.diagnoses):
+        if diagnosis.qualifier not in ICD10_QUALIFIERS:
+            continue
+        dates = sorted(dates_by_position.get(position, ())) or [earliest]
+        statuses = [codesets.icd10_status(diagnosis.code, date) for date in dates]  # cheap: cached lookups
+        if "invalid" in statuses:
+            invalid.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("invalid")]))
+        elif "not_billable" in statuses:
+            not_billable.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("not_billable")]))
+    fact["invalid_diagnosis_count"] = len(invalid)
+    if invalid:
+        fact["first_invalid_diagnosis"] = invalid[0].code
+        fact["first_invalid_diagnosis_reason"] = invalid[0].reason
+    fact["not_billable_diagnosis_count"] = len(not_billable)
+    if not_billable:
+        fact["first_not_billable_diagnosis"] = not_billable[0].code
+        fact["first_not_billable_diagnosis_reason"] = not_billable[0].reason
 
 
 def _providers(claim: Claim) -> list:
