@@ -121,6 +121,7 @@ def claim(
     frequency: str = "1",
     assignment: str = "A",
     related: str = "",
+    accident_date: str | None = "20260102",
     diagnoses: str = "HI*ABK:J449",
     before_lines: Sequence[str] = (),
     lines: Sequence[Sequence[str]] | None = None,
@@ -130,6 +131,8 @@ def claim(
     if related:
         clm += f"**{related}"
     segments = [clm]
+    if related.split(":")[0] in ("AA", "OA") and accident_date:
+        segments.append(f"DTP*439*D8*{accident_date}")  # the TR3 requires it with AA or OA
     if diagnoses:
         segments.append(diagnoses)
     segments += list(before_lines)

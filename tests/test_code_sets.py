@@ -33,7 +33,7 @@ SETS_DIR = files("scrubber.codesets").joinpath("sets")
 BUNDLED = {
     "ambulance", "clinical-lab", "evaluation-management", "mandatory-assignment-practitioners", "part-b-drugs",
     "preventive-medicine", "psychiatric", "psychiatric-addons", "telehealth-places-of-service",
-    "traffic-accident-icd10cm", "ncci-associated-modifiers",
+    "traffic-accident-icd10cm", "ncci-associated-modifiers", "place-of-service",
 }
 
 
@@ -237,16 +237,16 @@ entries:
 # --- user sets ---------------------------------------------------------------------------------
 
 def test_user_set_replaces_bundled_one(tmp_path):
-    write_set(tmp_path, "clinical-lab", codes=["36415"])
+    write_set(tmp_path, "clinical-lab", codes=["80053"])
     write_set(tmp_path / "more", "minor-procedures", codes=["11102", "17110"])  # directories are searched
     sets = load_code_sets([tmp_path])
-    assert sets["clinical-lab"].contains("36415")
-    assert not sets["clinical-lab"].contains("80053")
+    assert sets["clinical-lab"].contains("80053")
+    assert not sets["clinical-lab"].contains("36415")
     assert sets["minor-procedures"].contains("17110")
     assert set(sets) == BUNDLED | {"minor-procedures"}
     # the bundled sets and the predicates are untouched
-    assert bundled_code_sets()["clinical-lab"].contains("80053")
-    assert cs.is_clinical_lab("80053") and not cs.is_clinical_lab("36415")
+    assert bundled_code_sets()["clinical-lab"].contains("36415")
+    assert cs.is_clinical_lab("80053") and cs.is_clinical_lab("36415")
 
 
 def test_same_user_set_twice_is_an_error(tmp_path):
@@ -286,16 +286,18 @@ def test_every_bundled_set_loads_with_source_and_date():
 
 
 @pytest.mark.parametrize(("name", "inside", "outside"), [
-    ("clinical-lab", ["80047", "80053", "89398"], ["80046", "89399", "8004T", "36415"]),
+    ("clinical-lab", ["80047", "80053", "89398", "36415", "0001U", "0042U", "G0480", "G0483", "Q0111", "Q0115"],
+     ["80046", "89399", "8004T", "36410", "0001T", "G0479", "G0484", "Q0116"]),
     ("ambulance", ["A0021", "A0425", "A0999"], ["A0020", "A1000"]),
-    ("part-b-drugs", ["J0120", "J3301", "J9999", "Q5101", "Q5199"], ["J0119", "Q4101", "Q5200", "K0001"]),
+    ("part-b-drugs", ["J0120", "J3301", "J9999", "Q5101", "Q5199", "Q0138", "Q2043", "A9500", "A9699"],
+     ["J0119", "Q4101", "Q5200", "K0001", "A9499", "A9700", "Q0139"]),
     ("psychiatric", ["90785", "90837", "90899"], ["90784", "90900", "9083T"]),
     ("psychiatric-addons", ["90785", "90833", "90836", "90838", "90840", "90863"], ["90832", "90839"]),
     ("evaluation-management", ["99202", "99205", "99211", "99213", "99215"], ["99201", "99216", "99221"]),
     ("preventive-medicine", ["99381", "99387", "99391", "99397"], ["99380", "99398", "99401"]),
     ("telehealth-places-of-service", ["02", "10", " 02 "], ["2", "11", "01", "002"]),
-    ("mandatory-assignment-practitioners", ["363A00000X", "363LF0000X", "367500000X", "1041C0700X"],
-     ["207Q00000X", "104100000X", "367H00000X"]),
+    ("mandatory-assignment-practitioners", ["363A00000X", "363LF0000X", "367500000X", "1041C0700X", "367H00000X", "133N00000X", "133NN1002X"],
+     ["207Q00000X", "104100000X", "367A00000Y", "133P00000X"]),
     ("traffic-accident-icd10cm", ["V4352XA", "V43.52", "V870XXA", "V89.2XXA"], ["V4302XA", "V43", "W0110XA"]),
 ])
 def test_bundled_set_contents(name, inside, outside):

@@ -362,6 +362,7 @@ def rich():
         frequency="7",
         assignment="C",
         related="AA:::NY",
+        accident_date=None,  # RICH_BEFORE_LINES has its own DTP*439
         diagnoses="HI*ABK:S52521A*ABF:V4352XA*BP:99999*ABF:I10",
         before_lines=RICH_BEFORE_LINES,
         lines=RICH_LINES,

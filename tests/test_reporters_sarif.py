@@ -25,6 +25,7 @@ from reporter_inputs import (
 import scrubber
 from scrubber.reporters import sarif as sarif_module
 from scrubber.rules import load_rules
+from scrubber.rules.select import select_rules
 
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
@@ -91,7 +92,8 @@ def test_driver_describes_every_rule_that_ran(run):
     driver = run["run"]["tool"]["driver"]
     assert driver["name"] == "claim-scrubber"
     assert driver["version"] == scrubber.__version__
-    selected = {rule.id for rule in load_rules() if rule.carc in ("CO-111", "CO-21")} | {INFO_RULE_ID}
+    # --select CO-21 also picks the rules derived from CO-21 (derived_from), as rules.select does
+    selected = {rule.id for rule in select_rules(load_rules(), ["CO-111", "CO-21"])} | {INFO_RULE_ID}
     ids = [rule["id"] for rule in driver["rules"]]
     assert len(ids) == len(set(ids))
     assert set(ids) == selected | {"input-error"}

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-from scrubber.facts import behavioral, core, model_facts, structural, timely
+from scrubber.facts import behavioral, core, integrity, model_facts, structural, timely
 from scrubber.facts.spec import SECONDARY_SEQUENCES, ClaimContext, FactSpec, cents
 from scrubber.model import Claim
 
 if TYPE_CHECKING:
     from scrubber.profiles import PayerProfile
 
-PROVIDERS = (core, structural, behavioral, timely)
+PROVIDERS = (core, structural, behavioral, timely, integrity)
 
 TABLE_EDIT = "(table edit)"  # the element of the facts a table edit writes for its message
 # What a table edit (``pair_edit``, ``unit_limit``, ``addon_without_primary``) found, written into the line

@@ -151,6 +151,7 @@ class _Reader(X12Reader):
     TRANSACTION_SET = "837"
     SUPPORTED_VERSIONS = SUPPORTED_VERSIONS
     UNSUPPORTED_VERSION = "implementation {version!r} is not 005010X222A1/A2; reading it as 837P anyway"
+    FUNCTIONAL_IDENTIFIER = "HC"  # GS01: Health Care Claim (837)
     UNFINISHED_RECORD = "file ends inside this claim, before its SE segment (truncated?)"
     LOOP_OPENERS = LOOP_OPENERS
     HANDLERS: dict = {}

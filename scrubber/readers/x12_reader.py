@@ -6,6 +6,7 @@ each segment opens; its handlers, looked up by (loop, segment id), copy elements
 open record (``record``). A subclass says what differs:
 
 - ``TRANSACTION_SET``, ``SUPPORTED_VERSIONS``, ``UNSUPPORTED_VERSION`` (+ ``_SEVERITY``): the ST checks;
+  ``FUNCTIONAL_IDENTIFIER``: the GS01 its functional groups must carry (None: not checked);
 - ``LOOP_OPENERS``, ``HANDLERS``, ``RECORD_BOUNDARIES`` (loops that end the open record);
 - ``RECORD_LOOPS`` / ``RECORD_STARTERS``: with no record open, segments in these loops are skipped, but
   for the starters, whose handlers cope with that;
@@ -76,6 +77,7 @@ class X12Reader:
     SUPPORTED_VERSIONS: tuple[str, ...]
     UNSUPPORTED_VERSION: str  # the warning, formatted with {version!r}
     UNSUPPORTED_VERSION_SEVERITY = "error"
+    FUNCTIONAL_IDENTIFIER: str | None = None  # GS01 (HC for an 837, HP for an 835)
     UNFINISHED_RECORD: str
     LOOP_OPENERS: LoopTable
     HANDLERS: dict[str, dict[str, Handler]]
@@ -294,6 +296,16 @@ class X12Reader:
         self.loop = "ISA"
 
     def on_gs(self, segment: Segment) -> None:
+        expected = self.FUNCTIONAL_IDENTIFIER
+        if expected is not None and segment.get(1) != expected:
+            # The receiver's translator routes and acknowledges a group by GS01: a group that says it holds
+            # another kind of transaction is rejected whole (999), whatever its claims say.
+            self.report(
+                segment.index,
+                f"GS01 is {segment.get(1)!r}: a group of {self.TRANSACTION_SET} transaction sets must say "
+                f"{expected!r}; the receiver will reject the whole group (reading it anyway)",
+                location="envelope",
+            )
         self.group = segment
         self.group_count += 1
         self.transaction_count = 0
