@@ -270,3 +270,11 @@ def test_public_api():
     assert sorted(cs.__all__) == cs.__all__
     for name in cs.__all__:
         assert hasattr(cs, name), name
+
+
+def test_unicode_digits_are_not_an_npi():
+    from scrubber.codesets.npi import is_valid_npi
+
+    assert is_valid_npi("1234567893")
+    assert not is_valid_npi("１２３４５６７８９３")  # full-width digits pass str.isdigit
+    assert not is_valid_npi("١٢٣٤٥٦٧٨٩٣")  # Arabic-Indic digits too

@@ -285,10 +285,9 @@ def test_scrubber_check_reports_each_bad_date_where_it_is(tmp_path):
     assert errors["claims.csv"]["location"] == "row 2, column service_date"
 
 
-# --- known gaps: malformed dates that are read today (readers outside this change) ----------------------
+# --- malformed dates that used to be read: an RD8 range's end, a compact CSV date of the wrong width -------
 
 
-@pytest.mark.xfail(strict=True, reason="x12_elements.date_value reads only the start of an RD8 range; the end is never checked")
 def test_x12_rd8_range_whose_end_is_not_a_date_is_reported(tmp_path):
     text = (CROSS_FORMAT / "837p" / "cross-format.837").read_text()
     path = tmp_path / "rd8.837"
@@ -297,7 +296,6 @@ def test_x12_rd8_range_whose_end_is_not_a_date_is_reported(tmp_path):
     assert issues and "20261340" in issues[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="csv._date tries strptime('%Y%m%d'), which reads 6 or 7 digits: '202611' is 2026-01-01")
 @pytest.mark.parametrize("value", ["202611", "2026131"])
 def test_csv_compact_date_that_is_not_ccyymmdd_is_refused(value):
     mapping = {"claim_id": "claim", "fields": {"line.procedure": "cpt", "line.charge": "fee", "line.service_date": "dos"}}

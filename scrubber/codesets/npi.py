@@ -7,7 +7,7 @@ from functools import lru_cache
 
 @lru_cache(maxsize=65536)
 def is_valid_npi(npi: str) -> bool:
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():  # full-width and other Unicode digits are not NPIs
         return False
     total = 24  # the Luhn contribution of the constant prefix 80840
     for position, char in enumerate(reversed(npi[:9])):

@@ -551,16 +551,26 @@ def _integer(text: str) -> int:
     return int(value)
 
 
+def _parse_date(text: str, date_format: str) -> dt.date:
+    """``strptime``, but a format without separators (``%Y%m%d``) takes exactly its width: strptime alone
+    reads '202611' as 2026-01-01 and '2026131' as 2026-01-31."""
+    if not re.search(r"[^%A-Za-z]", date_format.replace("%%", "")):  # directives only: a fixed width
+        width = len(dt.date(2000, 12, 31).strftime(date_format))
+        if len(text) != width or not text.isalnum():
+            raise ValueError(f"{text!r} is not {width} characters")
+    return dt.datetime.strptime(text, date_format).date()
+
+
 def _date(text: str, date_format: str | None) -> dt.date:
     if date_format:
         try:
-            return dt.datetime.strptime(text, date_format).date()
+            return _parse_date(text, date_format)
         except ValueError:
             raise _BadCell(f"{text!r} is not a date in the format {date_format!r}") from None
     day = re.split(r"[ T]", text, maxsplit=1)[0]  # "2025-01-31 09:30:00" -> the date
     for candidate in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(day, candidate).date()
+            return _parse_date(day, candidate)
         except ValueError:
             continue
     raise _BadCell(f"{text!r} is not a date (2025-01-31, 20250131 or 01/31/2025)")

@@ -31,9 +31,12 @@ _NO_CACHE: dict = {}  # never written: rows without composites do not split comp
 
 
 def date_value(qualifier: str, text: str, element: str) -> dt.date:
-    """D8 ``CCYYMMDD``, or RD8 ``CCYYMMDD-CCYYMMDD`` whose start date is taken."""
+    """D8 ``CCYYMMDD``, or RD8 ``CCYYMMDD-CCYYMMDD`` whose start date is taken (the end date must be a
+    date too, on or after the start: a range ending on 2026-13-40 is not read as its start)."""
     if qualifier == "RD8" and "-" in text:
-        text = text.split("-", 1)[0]
+        text, end = text.split("-", 1)
+        if parse_date(end, element) < parse_date(text, element):
+            raise BadSegment(f"{element} range {text}-{end} ends before it starts")
     elif qualifier not in ("D8", "RD8", ""):
         raise BadSegment(f"{element} date format {qualifier!r} is not D8 or RD8")
     return parse_date(text, element)
