@@ -42,17 +42,20 @@ def test_remit_json_classifies_every_adjustment():
         "level": "line", "line": 2, "procedure": "80053", "amount": 80.0, "action": "correct and resubmit",
         "patient_billable": False, "kind": "denial", "known": True,
     }
-    assert p01["remarks"][0]["code"] == "N95" and "assignment" in p01["remarks"][0]["meaning"]
+    # N95 is about the provider type or specialty, not assignment (the fixture pairs it with CO-111).
+    assert p01["remarks"][0]["code"] == "N95" and "type or specialty" in p01["remarks"][0]["meaning"]
     (x99,) = [p for p in document["payments"] if p["claim_id"] == "X99"]
-    unknown = [adj for adj in x99["adjustments"] if adj["code"] == "CO-B7"][0]
-    assert (unknown["known"], unknown["meaning"], unknown["action"], unknown["who_pays"]) == (False, None, "unknown", "provider")
+    b7 = [adj for adj in x99["adjustments"] if adj["code"] == "CO-B7"][0]
+    assert (b7["known"], b7["action"], b7["who_pays"], b7["retired"]) == (True, "correct and resubmit", "provider", False)
+    assert "certification or eligibility" in b7["meaning"]
     # By action, reversals netted (P13's first payment and its reversal are left out): worked out in
     # fixtures/paired/make_paired.py's amounts, e.g. write off = CO-45 and CO-253 and CO-121 and CO-122 ones.
+    # CO-21 (200 + 200 + 90) is "bill other payer"; CO-B7 (20) is known now: "correct and resubmit".
     assert document["summary"]["by_action"] == {
-        "write off": 247.28, "bill patient": 128.0, "correct and resubmit": 1100.0, "appeal": 0.0, "none": 200.0,
-        "unknown": 20.0,
+        "write off": 247.28, "bill patient": 128.0, "correct and resubmit": 630.0, "appeal": 0.0,
+        "bill other payer": 490.0, "none": 200.0, "unknown": 0.0,
     }
-    assert document["summary"]["unknown_codes"] == ["CO-B7"]
+    assert document["summary"]["unknown_codes"] == []
     (plb,) = document["remittances"][1]["provider_adjustments"]
     assert (plb["reason"], plb["reference"], plb["amount"]) == ("L6", "INTEREST", -2.5)
 

@@ -115,7 +115,8 @@ def test_report_as_chromium_shows_it(report, tmp_path):
     assert shown["summary"]["matched"] == ["claims matched to a payment", "16"]
     # Denials by code and payer: CO-21 only at ACME (P06, P09, P14: 200 + 200 + 90).
     assert shown["denials"]["CO-21"][2:] == ["3 / 490.00", "–", "3 / 490.00"]
-    assert shown["actions"]["correct and resubmit"] == ["correct and resubmit", "9", "1,100.00"]
+    assert shown["actions"]["correct and resubmit"] == ["correct and resubmit", "7", "630.00"]
+    assert shown["actions"]["bill other payer"] == ["bill other payer", "3", "490.00"]
     # The chart: three bars per rule, drawn to scale (the longest bar is 3 claims, 360 px wide).
     assert shown["chartHeight"] > 100
     bars = shown["bars"]
