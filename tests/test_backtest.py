@@ -241,5 +241,5 @@ def test_the_readme_table_is_what_the_command_prints():
         code, *cells = [cell.strip() for cell in row.strip("|").split("|")]
         stats = codes[code]
         printed = [str(stats[f]) for f in ("flagged", "denied", "hits", "false_alarms", "misses")]
-        printed += [f"{stats['precision']:.2f}", f"{stats['recall']:.2f}", f"{stats['dollars_caught']:.2f}"]
+        printed += [f"{stats[f]:.2f}" if stats[f] is not None else "-" for f in ("precision", "recall", "dollars_caught")]
         assert cells == printed, code

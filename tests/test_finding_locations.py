@@ -32,17 +32,18 @@ def _tag(segment: Segment) -> str:
     return f"{segment.id}*{segment.get(1)}" if segment.id in qualified else segment.id
 
 
-def _findings(rule, claim: Claim, tables: dict | None = None) -> tuple[list[Finding], dict[int, Segment], Claim]:
-    text = write([claim], date=claim.batch_date)
+def _findings(rule, claim: Claim, tables: dict | None = None, before: list[Claim] = ()) -> tuple[list[Finding], dict[int, Segment], Claim]:
+    text = write([*before, claim], date=claim.batch_date)
     segments = {t.index: t for t in iter_segments(io.BytesIO(text.encode())) if isinstance(t, Segment)}
-    (read_back,) = [item for item in read(io.BytesIO(text.encode()), "case.837") if isinstance(item, Claim)]
+    read_back = [item for item in read(io.BytesIO(text.encode()), "case.837") if isinstance(item, Claim)][-1]
     scrubber = Scrubber([rule], make_engine([rule], "python", tables), profiles=load_profiles(), tables=tables)
     return scrubber.check([read_back])[0], segments, read_back
 
 
 @pytest.mark.parametrize(("rule", "case"), CASES, ids=[f"{rule.id}::{case.name}" for rule, case in CASES])
 def test_each_finding_points_at_its_element(rule, case, tmp_path):
-    findings, segments, claim = _findings(rule, build_case_claim(case.claim), case_tables(case, str(tmp_path)))
+    before = [build_case_claim(other) for other in case.batch]
+    findings, segments, claim = _findings(rule, build_case_claim(case.claim), case_tables(case, str(tmp_path)), before)
     assert findings, "a flag case flags"
     row = rule.element_row
     for finding in findings:

@@ -49,6 +49,12 @@ SPECS = [
     _claim("prior_payer_claim_adjustment_count", int, "CAS triples of prior payers at claim level", "2320 CAS"),
     _claim("lines_without_prior_adjudication", int, "lines with no 2430 from a prior payer", "2430 SVD"),
     _claim("has_prior_auth", bool, "a prior authorization number at claim level", "2300 REF*G1"),
+    _claim(
+        "same_claim_id_as_segment",
+        int,
+        "the CLM segment of an earlier claim in the same transaction set with this CLM01 (X12 input; missing when none)",
+        "2300 CLM01",
+    ),
     _claim("has_payer_claim_number", bool, "the payer's claim number is present", "2300 REF*F8"),
     _claim(
         "rendering_must_accept_assignment",
@@ -135,6 +141,8 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
         1 for line in claim.lines if not _line_adjudicated_by(line, prior_ids)
     )
     fact["has_prior_auth"] = claim.prior_auth is not None
+    if claim.source is not None and claim.source.same_id_as_segment is not None:
+        fact["same_claim_id_as_segment"] = claim.source.same_id_as_segment
     fact["has_payer_claim_number"] = claim.payer_claim_number is not None
 
     rendering = claim.rendering_provider

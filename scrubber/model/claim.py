@@ -25,6 +25,8 @@ class SourceRef(_Frozen):
     st_control: str | None = None  # ST02 of the transaction set holding the claim
     row: int | None = None  # CSV row / JSONL line number
     pointer: str | None = None  # JSON pointer
+    # X12: the CLM segment of an earlier claim of the same transaction set with the same CLM01 (a duplicate)
+    same_id_as_segment: int | None = None
 
 
 class Party(_Frozen):

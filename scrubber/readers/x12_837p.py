@@ -165,6 +165,7 @@ class _Reader(X12Reader):
         self.ordinal = 0  # CLM segments seen so far (the claim's position, for sharding)
         self.outside_reported = False  # "outside a transaction set" is said once per stretch
         self.reset_hierarchy()
+        self.claim_ids: dict[str, int] = {}  # CLM01 -> its first CLM segment in this transaction set
 
     def reset_hierarchy(self) -> None:
         self.contexts: dict[str, dict[str, Any] | None] = {
@@ -197,6 +198,8 @@ class _Reader(X12Reader):
         if loop is not None:
             if loop == "2300":
                 self.at_record_boundary(loop)
+                if segment_id == "CLM":  # every claim counts, whichever shard reads it
+                    self.claim_ids.setdefault(segment.get(1), segment.index)
             self.loop = loop
             if self.skipping:
                 return
@@ -418,6 +421,9 @@ class _Reader(X12Reader):
             "segment": segment.index,
             "st_control": self.transaction.get(2) if self.transaction else None,
         }
+        first = self.claim_ids.get(segment.get(1))
+        if first is not None and first != segment.index:
+            data["source"]["same_id_as_segment"] = first
         builder = self.record = _ClaimBuilder(data, segment.index)
         builder.lines = data["lines"]
         if self.contexts["transaction"] is None:
@@ -465,6 +471,7 @@ class _Reader(X12Reader):
         self.outside_reported = False
         self.implementation = version
         self.reset_hierarchy()
+        self.claim_ids = {}  # duplicates are judged within a transaction set (the TR3 caps one at 5,000 claims)
         if version is not None and not version.isprintable():
             self.report(segment.index, f"ST03/GS08 {version!r} holds a control character", location="envelope")
             self.contexts["transaction"] = None

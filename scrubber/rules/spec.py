@@ -61,6 +61,9 @@ class RuleCase(BaseModel):
     # reference tables the case runs with, by name: rows in the table's neutral CSV layout
     # (``ncci-ptp: [{column1: "99213", column2: "36415", effective: "20200101", modifier_indicator: 1}]``)
     tables: dict[str, list[dict[str, str | int]]] = Field(default_factory=dict)
+    # claims written before this one in the same transaction set (overrides of the base claim, as `claim`):
+    # for edits across the claims of a batch (a repeated CLM01); only the case's own claim is judged
+    batch: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def todo(self) -> bool:

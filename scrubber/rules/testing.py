@@ -155,7 +155,11 @@ def run_case(rule: RuleSpec, case: RuleCase, scrubber: Scrubber) -> CaseResult:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"])
         return result(FAIL, f"case claim is malformed at {where}: {problem['msg']}")
-    claim = through_x12(claim)
+    try:
+        before = [build_case_claim(other) for other in case.batch]
+    except ValidationError as error:
+        return result(FAIL, f"a case batch claim is malformed: {error.errors()[0]['msg']}")
+    claim = through_x12(claim, before)
     findings = [finding for finding in scrubber.check([claim])[0] if finding.rule == rule.id]
     problem = _verdict_problem(case, findings)
     if not case.todo:
@@ -210,20 +214,21 @@ def _same_element(pinned: str, finding: Any) -> bool:
     return row.name == finding.element and row.loop == finding.loop
 
 
-def through_x12(claim: Claim) -> Claim:
-    """The claim written as an 837P and read back, so findings carry real segment positions.
+def through_x12(claim: Claim, before: Sequence[Claim] = ()) -> Claim:
+    """The claim written as an 837P (after the ``before`` claims, in one transaction set) and read back, so
+    findings carry real segment positions.
 
     A case claim the 837P cannot carry as given (more than 4 modifiers, say) is used as it is."""
     from scrubber.readers.x12_837p import read
     from scrubber.writers.x12_837p import write
 
     try:
-        text = write([claim], date=claim.batch_date)
+        text = write([*before, claim], date=claim.batch_date)
     except ValueError:
         return claim
     items = list(read(io.BytesIO(text.encode("latin-1", errors="replace")), "case.837"))
     read_back = [item for item in items if isinstance(item, Claim)]
-    return read_back[0] if len(read_back) == 1 else claim
+    return read_back[-1] if len(read_back) == len(before) + 1 else claim
 
 
 def case_scrubber(
