@@ -77,7 +77,7 @@ class CodeEntry(_Strict):
     meaning: str
     sources: list[str] = Field(min_length=1)
     seed: str | None = None  # the seed write-up's denial code, for the five seed codes
-    correction: str | None = None  # where the seed write-up is wrong (design.md §4), for `scrubber explain`
+    correction: str | None = None  # where common write-ups about the code are wrong, for `scrubber explain`
     needs_remark: bool = False  # X12 requires a remark code saying what the adjustment is about
     note: str | None = None  # what to do, for every group without a note of its own
     deactivated: Deactivated = None
