@@ -186,6 +186,22 @@ def scrub(
     if isinstance(source, (str, Path)):
         if format not in INPUT_FORMATS:
             raise ValueError(f"unknown format {format!r}; expected one of {', '.join(INPUT_FORMATS)}")
-        events = list(scrubber.run(_read_paths([source], format, mapping, counter)))
+        events = list(scrubber.run(_needing_extras(_read_paths([source], format, mapping, counter))))
         return Report.collect(events, files=counter[0] if counter else 0, tables=scrubber.tables_in_use())
-    return Report.collect(scrubber.run(read(source, format=format, mapping=mapping)), tables=scrubber.tables_in_use())
+    items = _needing_extras(read(source, format=format, mapping=mapping))
+    return Report.collect(scrubber.run(items), tables=scrubber.tables_in_use())
+
+
+# The FHIR reader's ParseIssue when the [fhir] extra is missing (``scrubber check`` prints it and, with no
+# claim read, exits 2); ``scrub`` raises it instead of returning a report with no claims.
+FHIR_EXTRA_MISSING = "reading FHIR needs the fhir.resources package"
+
+
+def _needing_extras(items: Iterable[Claim | ParseIssue]) -> Iterator[Claim | ParseIssue]:
+    """``items``, raising ``ImportError`` (with the reader's install hint) when the input needs an
+    optional extra that is not installed."""
+    for item in items:
+        if isinstance(item, ParseIssue) and item.message.startswith(FHIR_EXTRA_MISSING):
+            where = f"{item.file}: " if item.file else ""
+            raise ImportError(f"{where}{item.message}", name="fhir.resources")
+        yield item

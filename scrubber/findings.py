@@ -83,6 +83,7 @@ class ClaimResult:
     st_control: str | None = None
     row: int | None = None
     pointer: str | None = None  # JSON pointer of the claim record (a JSON array, a FHIR Bundle entry)
+    profile: str | None = None  # id of the payer profile the claim matched (None: no profile matched)
 
     @classmethod
     def unreadable(cls, issue: ParseIssue) -> "ClaimResult":
@@ -90,7 +91,7 @@ class ClaimResult:
         return cls(issue.claim_id, issue.file, segment, "unreadable", error=issue.message)
 
     @classmethod
-    def for_claim(cls, claim: Claim, findings: list[Finding]) -> "ClaimResult":
+    def for_claim(cls, claim: Claim, findings: list[Finding], profile: str | None = None) -> "ClaimResult":
         source = claim.source
         return cls(
             claim.claim_id,
@@ -101,6 +102,7 @@ class ClaimResult:
             st_control=source.st_control,
             row=source.row,
             pointer=source.pointer or None,
+            profile=profile,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +111,7 @@ class ClaimResult:
             "file": self.file,
             "segment": self.segment,
             "status": self.status,
+            "profile": self.profile,
             "findings": [finding.to_dict() for finding in self.findings],
         }
         if self.row is not None:
@@ -259,6 +262,8 @@ class Summary:
     findings: int = 0
     errors: int = 0
     failed_inputs: int = 0  # input problems of severity error (a missing file, a broken envelope)
+    # findings left out because the baseline records them (``Baseline.suppressed``); None: no baseline in use
+    suppressed: int | None = None
     by_severity: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
     # the reference tables the run used: name, version, source, rows (``pipeline.table_descriptions``)
     tables: list[dict[str, Any]] = field(default_factory=list)
@@ -276,7 +281,7 @@ class Summary:
             self.by_severity[finding.severity] = self.by_severity.get(finding.severity, 0) + 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "files": self.files,
             "claims": self.claims,
             "clean": self.clean,
@@ -287,6 +292,13 @@ class Summary:
             "by_severity": dict(self.by_severity),
             "tables": [dict(table) for table in self.tables],
         }
+        if self.suppressed is not None:  # a baseline was in use
+            data["suppressed"] = self.suppressed
+        return data
+
+    def suppressed_note(self) -> str:
+        """``; 3 finding(s) suppressed by the baseline`` when a baseline left findings out, else ''."""
+        return f"; {self.suppressed} finding(s) suppressed by the baseline" if self.suppressed else ""
 
     def tables_line(self) -> str:
         """``tables: mue = payer-mue.csv, 3 rows; ncci-ptp = ncci.sqlite: ncci-ptp 2026Q2 ...``, or '' without tables."""

@@ -25,6 +25,8 @@ from dataclasses import dataclass, fields, replace
 from os import PathLike
 from typing import Any
 
+from scrubber.tables.model import KINDS as TABLE_NAMES  # the reference tables a run may be given
+
 SEVERITIES = ("error", "warning", "info")
 
 Texts = tuple[str, ...]
@@ -104,14 +106,19 @@ def _texts(name: str, value: Any) -> Texts | None:
     return items
 
 
-def _severities(value: Any) -> tuple[tuple[str, str], ...]:
+def _mapping(value: Any, what: str) -> dict[Any, Any]:
+    """A dict from a mapping or (key, value) pairs; None is empty."""
     if value is None:
-        return ()
+        return {}
     pairs = value.items() if isinstance(value, Mapping) else value
     try:
-        result = dict(pairs)
+        return dict(pairs)
     except (TypeError, ValueError):
-        raise TypeError("ScrubOptions: severity must map rule ids to severities") from None
+        raise TypeError(f"ScrubOptions: {what}") from None
+
+
+def _severities(value: Any) -> tuple[tuple[str, str], ...]:
+    result = _mapping(value, "severity must map rule ids to severities")
     for rule, severity in result.items():
         if not isinstance(rule, str):
             raise TypeError(f"ScrubOptions: severity keys must be rule ids, not {rule!r}")
@@ -120,17 +127,8 @@ def _severities(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(result.items()))
 
 
-TABLE_NAMES = ("ncci-ptp", "mue", "addon")  # scrubber.tables.KINDS (not imported: options sit below it)
-
-
 def _tables(value: Any) -> tuple[tuple[str, str], ...]:
-    if value is None:
-        return ()
-    pairs = value.items() if isinstance(value, Mapping) else value
-    try:
-        result = dict(pairs)
-    except (TypeError, ValueError):
-        raise TypeError("ScrubOptions: tables must map table names to paths") from None
+    result = _mapping(value, "tables must map table names to paths")
     checked = {}
     for name, path in result.items():
         if name not in TABLE_NAMES:

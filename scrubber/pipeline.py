@@ -59,6 +59,10 @@ class Scrubber:
 
     def check(self, claims: Sequence[Claim]) -> list[list[Finding]]:
         """Findings for each claim, in order."""
+        return [findings for findings, _ in self.check_with_profiles(claims)]
+
+    def check_with_profiles(self, claims: Sequence[Claim]) -> list[tuple[list[Finding], str | None]]:
+        """Findings for each claim, in order, each with the id of the payer profile the claim matched."""
         profiles = [self.profiles.for_claim(claim) if self.profiles is not None else None for claim in claims]
         facts = []
         for position, (claim, profile) in enumerate(zip(claims, profiles)):
@@ -78,7 +82,7 @@ class Scrubber:
                 fact = facts_by_id[f"{position}.{line_key}" if line_key else str(position)]
                 findings.append(self._finding(claim, rule_id, line_key, fact, severity))
             findings.sort(key=_finding_order)
-            results.append(findings)
+            results.append((findings, profile.id if profile is not None else None))
         return results
 
     def tables_in_use(self) -> list[dict[str, Any]]:
@@ -87,10 +91,11 @@ class Scrubber:
 
     def _flush(self, pending: list[Claim | ParseIssue]) -> Iterator[ClaimResult | ParseIssue]:
         claims = [item for item in pending if isinstance(item, Claim)]
-        findings = iter(self.check(claims)) if claims else iter(())
+        checked = iter(self.check_with_profiles(claims)) if claims else iter(())
         for item in pending:
             if isinstance(item, Claim):
-                yield ClaimResult.for_claim(item, next(findings))
+                findings, profile = next(checked)
+                yield ClaimResult.for_claim(item, findings, profile)
             else:
                 if item.unreadable_claim:
                     yield ClaimResult.unreadable(item)

@@ -15,7 +15,12 @@ Request bodies
   be read is reported ``unreadable`` and envelope problems are listed under ``errors`` (status 200).
 
 Security: every scrub needs a configured key in ``X-API-Key`` (compared in constant time); bodies over
-``max_body_bytes`` are refused with 413 before they are read (Content-Length) or while they stream.
+``max_body_bytes`` are refused with 413 before they are read (Content-Length) or while they stream;
+the rest of such a body is then read and discarded (up to ``drain_limit``) so that clients which send
+the whole body before reading the answer see the 413 rather than a connection reset. Slow clients are
+bounded by ``GuardedH11Protocol``: a request (line, headers and body) must arrive within
+``read_timeout`` seconds (else 408 and close) and an idle keep-alive connection is closed after
+``keep_alive_timeout`` seconds.
 Logs never hold claim contents: only counts, timings, method, path (query string dropped) and status.
 """
 
@@ -39,6 +44,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
+import h11
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -47,6 +53,8 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from scrubber import __version__
 from scrubber.findings import Report
@@ -61,6 +69,9 @@ SCRUB_PATH = "/v1/claims:scrub"
 JSON_TYPE = "application/json"
 X12_TYPE = "application/edi-x12"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_READ_TIMEOUT = 10.0  # seconds for a whole request: line, headers and body
+DEFAULT_KEEP_ALIVE_TIMEOUT = 5.0  # seconds an idle keep-alive connection stays open
+MIN_DRAIN_BYTES = 16 * 1024 * 1024
 
 
 class ServiceConfigError(Exception):
@@ -77,6 +88,8 @@ class Settings:
     api_keys_file: str | None = None
     insecure_no_auth: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT
     options: ScrubOptions = dataclasses.field(default_factory=ScrubOptions)
 
     def to_json(self) -> str:
@@ -257,7 +270,7 @@ class Problem(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    error: str = Field(description="a stable code: unauthorized, body_too_large, unsupported_media_type, ...")
+    error: str = Field(description="a stable code: unauthorized, body_too_large, request_timeout, unsupported_media_type, ...")
     message: str
     problems: list[Problem] = Field(default_factory=list)
 
@@ -282,6 +295,7 @@ class ClaimResultOut(BaseModel):
     file: str | None
     segment: int | None
     status: Literal["clean", "flagged", "unreadable"]
+    profile: str | None = Field(default=None, description="id of the payer profile the claim matched (null: none)")
     findings: list[FindingOut]
     row: int | None = None
     error: str | None = Field(default=None, description="why an unreadable claim could not be read")
@@ -311,6 +325,7 @@ class SummaryOut(BaseModel):
     unreadable: int
     findings: int
     errors: int
+    suppressed: int | None = Field(default=None, description="findings a baseline left out (only with a baseline; never here)")
     by_severity: dict[str, int]
     tables: list[TableOut] = Field(default_factory=list, description="the reference tables the check used")
 
@@ -380,6 +395,8 @@ class BodySizeLimit:
         except BodyTooLarge:  # raised outside a route (the route's handlers answer it otherwise)
             if not started:
                 await _send_error(send, 413, "body_too_large", f"the request body exceeds {self.max_bytes} bytes")
+        except ClientDisconnect:  # the client went away, or the read timeout answered 408, mid-body
+            log.info("%s %s: the client disconnected before the request body was complete", scope["method"], scope["path"])
 
 
 async def _send_error(send: Any, status: int, code: str, message: str) -> None:
@@ -387,6 +404,178 @@ async def _send_error(send: Any, status: int, code: str, message: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# --- slow and oversized requests: read timeouts and lingering close (uvicorn has neither) ---------------
+
+
+def drain_limit(max_body_bytes: int) -> int:
+    """How many bytes of a refused body (or one still arriving after an early answer) are read and discarded."""
+    return max(4 * max_body_bytes, MIN_DRAIN_BYTES)
+
+
+@lru_cache(maxsize=1)
+def _guard_settings() -> Settings:
+    return Settings.from_environment()
+
+
+def _timeout_response(seconds: float) -> bytes:
+    body = json.dumps({
+        "error": "request_timeout",
+        "message": f"the request was not received within {seconds:g} seconds",
+        "problems": [],
+    }).encode()
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class _GuardedTransport:
+    """The transport uvicorn sees: its ``close()`` becomes a lingering close while the request body still arrives."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: GuardedH11Protocol):
+        self._transport = transport
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def close(self) -> None:
+        self._protocol.close_connection()
+
+    def is_closing(self) -> bool:
+        return self._protocol.lingering or self._transport.is_closing()
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a read deadline per request and a lingering close.
+
+    - Read deadline: from the connection opening (first request) or the first byte of a later request,
+      the request line, headers and whole body must arrive within ``read_timeout`` seconds. Otherwise the
+      client gets 408 (JSON, ``Connection: close``) if it had sent part of a request and no answer had
+      started, and the connection is closed. Time the application spends answering is not counted.
+    - Keep-alive: uvicorn's ``timeout_keep_alive`` closes an idle connection between requests (re-armed
+      here after an early answer whose body was drained, where uvicorn leaves it unset).
+    - Lingering close: when the answer is sent before the body is read (413, 401, ...) and the connection
+      is to close, the write side is shut (the client reads the answer, then end of file) and the rest of
+      the body is read and discarded, up to ``drain_limit`` bytes and within the read deadline, before
+      the socket is closed. Closing with unread data would reset the connection, and a client still
+      sending (urllib, http.client, requests) would see ``ConnectionResetError`` or ``BrokenPipeError``
+      instead of the answer. The same byte bound applies when uvicorn drains a body after an early
+      answer on a keep-alive connection.
+
+    Settings (``read_timeout``, ``max_body_bytes``) come from ``SCRUBBER_SERVICE_SETTINGS`` like the app's.
+    """
+
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any], _loop: Any = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        settings = _guard_settings()
+        self.read_timeout = settings.read_timeout
+        self.drain_limit = drain_limit(settings.max_body_bytes)
+        self.read_deadline: asyncio.TimerHandle | None = None
+        self.raw: asyncio.Transport = None  # type: ignore[assignment]
+        self.lingering = False
+        self.lost = False
+        self.discarded = 0  # body bytes received after our answer was complete (this request)
+
+    # asyncio.Protocol -------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.raw = transport
+        super().connection_made(_GuardedTransport(transport, self))  # type: ignore[arg-type]
+        self._arm()  # the first request must arrive within the read timeout too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.lingering:
+            self._discard(len(data))
+            return
+        answered = self.conn.our_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED)
+        if answered and self.conn.their_state is h11.SEND_BODY and self._discard(len(data)):
+            return  # uvicorn drops a body that arrives after the answer; bound how much
+        super().data_received(data)
+        self._track()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.raw.is_closing() and not self.lingering:
+            self._track()
+
+    def shutdown(self) -> None:
+        if self.lingering:
+            self.raw.close()
+            return
+        super().shutdown()
+
+    # the guard ------------------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        if self.read_deadline is None:
+            self.read_deadline = self.loop.call_later(self.read_timeout, self._read_timed_out)
+
+    def _disarm(self) -> None:
+        if self.read_deadline is not None:
+            self.read_deadline.cancel()
+            self.read_deadline = None
+
+    def _track(self) -> None:
+        """Arm the read deadline while a request is arriving; disarm it once its body is complete."""
+        their = self.conn.their_state
+        if their is h11.SEND_BODY:
+            self._arm()
+            return
+        self.discarded = 0
+        if their is not h11.IDLE:  # DONE (the app answers now), MUST_CLOSE, CLOSED, ERROR
+            self._disarm()
+        elif self.conn.trailing_data[0]:  # part of the next request has arrived
+            self._arm()
+        elif self.cycle is not None:  # between requests: the keep-alive timeout applies, not ours
+            self._disarm()
+            if self.timeout_keep_alive_task is None and not self.raw.is_closing():
+                self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def _discard(self, size: int) -> bool:
+        """Count bytes dropped after our answer; close once more than the drain limit have come."""
+        self.discarded += size
+        if self.discarded <= self.drain_limit:
+            return False
+        self.lingering = False
+        self.raw.close()  # enough: the client may now see a reset
+        return True
+
+    def close_connection(self) -> None:
+        """uvicorn asks to close: linger first if the client is still sending the request body."""
+        if self.lingering or self.raw.is_closing():
+            return
+        if self.lost or self.conn.their_state is not h11.SEND_BODY or not self.raw.can_write_eof():
+            self.raw.close()
+            return
+        self.lingering = True
+        self.raw.write_eof()  # after the answer is flushed: the client reads it, then end of file
+        self.raw.resume_reading()  # uvicorn may have paused reading (flow control)
+        self._arm()
+
+    def _read_timed_out(self) -> None:
+        self.read_deadline = None
+        if self.raw.is_closing():
+            return
+        their = self.conn.their_state
+        started = their is h11.SEND_BODY or (their is h11.IDLE and bool(self.conn.trailing_data[0]))
+        answered = self.lingering or (their is h11.SEND_BODY and self.cycle is not None and self.cycle.response_started)
+        self.lingering = False
+        if started and not answered:
+            log.info("read timeout: the request did not arrive within %g s; answered 408 and closed", self.read_timeout)
+            if their is h11.SEND_BODY and self.cycle is not None:
+                self.cycle.disconnected = True  # the app's receive() now returns http.disconnect
+                self.cycle.message_event.set()
+            self.raw.write(_timeout_response(self.read_timeout))
+        self.raw.close()
 
 
 # --- scrubbing, on one thread per worker ---------------------------------------------------------------
@@ -501,6 +690,7 @@ def _log_internal_error(error: BaseException) -> None:
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "X-API-Key missing or not a configured key"},
+    408: {"model": ErrorBody, "description": "the request did not arrive within the read timeout (the connection is closed)"},
     413: {"model": ErrorBody, "description": "the body exceeds the size limit"},
     415: {"model": ErrorBody, "description": f"Content-Type is neither {JSON_TYPE} nor {X12_TYPE}"},
     422: {"model": ErrorBody, "description": "malformed JSON, or a claim that does not match the Claim schema"},

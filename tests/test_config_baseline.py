@@ -85,7 +85,7 @@ def test_bad_config_is_a_usage_error_naming_the_key(project, text, message):
 def test_baseline_reports_only_new_findings_and_survives_reordering(project, tmp_path):
     baseline = tmp_path / "baseline.json"
     first = scrub("check", "batch.837", "--write-baseline", str(baseline), "--format", "json", cwd=project)
-    assert first.returncode == 1 and rules_in(first.stdout)
+    assert first.returncode == 0 and rules_in(first.stdout)  # recording the findings is not failing on them
     assert "LATE-COMM" not in baseline.read_text()  # claim ids are hashed, never stored
     again = scrub("check", "batch.837", "--baseline", str(baseline), "--format", "json", cwd=project)
     report = json.loads(again.stdout)

@@ -13,10 +13,10 @@ layers below, never one above. Lowest first::
                              scrubber.profiles, scrubber.inputs, scrubber.tables
     2      facts             scrubber.facts
     3      rules/engine      scrubber.rules, scrubber.rulesets, scrubber.engine
-    4      findings          scrubber.findings, scrubber.pipeline, scrubber.validate_ig, scrubber.remit,
+    4      findings          scrubber.findings, scrubber.pipeline, scrubber.remit,
                              scrubber.rules.testing
     5      reporters         scrubber.reporters, scrubber.redact
-    6      api               scrubber.api, scrubber.options, scrubber.parallel, scrubber.arrow,
+    6      api               scrubber.api, scrubber.options, scrubber.parallel, scrubber.arrow, scrubber.validate_ig,
                              scrubber.spark, scrubber.config, scrubber.baseline, scrubber.explain,
                              scrubber.progress
     7      commands/service  scrubber.commands, scrubber.cli, scrubber.service, scrubber.__main__,
@@ -96,7 +96,7 @@ LAYERS: dict[str, int] = {
     "scrubber.engine": 3,
     "scrubber.findings": 4,
     "scrubber.pipeline": 4,
-    "scrubber.validate_ig": 4,
+    "scrubber.validate_ig": 6,  # it redacts pyx12's messages itself (scrubber.redact), so it sits above reporters
     "scrubber.remit": 4,
     "scrubber.rules.testing": 4,
     "scrubber.reporters": 5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -136,6 +137,76 @@ def test_not_utf8_and_not_csv_never_raise():
     assert "UTF-8" in items[-1].message
     (issue,) = read_text("")
     assert "no CSV header" in issue.message
+
+
+def _kinds(items) -> list[str]:
+    return [f"{type(item).__name__}:{item.claim_id}" for item in items]
+
+
+def test_a_non_utf8_byte_costs_its_row_not_the_file():
+    data = (
+        HEADER.encode()
+        + b"A1,Y,CI,E119,,99213,80,,1,2026-01-10\n"
+        + b"B1,Y,CI,\xff\xfe,,99213,80,,1,2026-01-10\n"  # a cell the mapping reads: the claim is unreadable
+        + b"C1,Y,CI,E119,,99213,80,,1,2026-01-10\n"
+        + b"D\xe91,Y,CI,E119,,99213,80,,1,2026-01-10\n"  # the claim id itself: the row is not read
+        + b"E1,Y,CI,E119,,99213,80,,1,2026-01-10\n"
+    )
+    items = list(csv_reader.read(io.BytesIO(data), "x.csv", MAPPING))
+    # (a claim is passed on when the next one starts: the row's issue comes before C1)
+    assert _kinds(items) == ["Claim:A1", "ParseIssue:B1", "ParseIssue:None", "Claim:C1", "Claim:E1"]
+    bad_claim, bad_row = items[1], items[2]
+    assert bad_claim.unreadable_claim and bad_claim.location == "row 3, column dx"
+    assert "row 3, column 'dx': not UTF-8 text (byte ff" in bad_claim.message
+    assert bad_row.severity == "error" and bad_row.location == "row 5" and bad_row.file == "x.csv"
+    assert "row 5: not UTF-8 text (byte e9" in bad_row.message and "not read" in bad_row.message
+    assert [item.source.row for item in items if isinstance(item, Claim)] == [2, 4, 6]
+
+
+def test_a_non_utf8_byte_in_a_column_the_mapping_does_not_read_is_a_warning():
+    data = b"claim,cpt,fee,notes\nA1,99213,80,caf\xe9\nA2,99213,90,ok\n"
+    mapping = {"claim_id": "claim", "fields": {"line.procedure": "cpt", "line.charge": "fee"}}
+    warning, first, second = csv_reader.read(io.BytesIO(data), "x.csv", mapping)
+    assert warning.severity == "warning" and "row 2, column 'notes': not UTF-8" in warning.message
+    assert (first.claim_id, second.claim_id) == ("A1", "A2")
+
+
+def test_an_over_long_field_costs_its_row_not_the_file():
+    huge = "x" * (csv.field_size_limit() + 10)
+    text = (
+        HEADER
+        + "A1,Y,CI,E119,,99213,80,,1,2026-01-10\n"
+        + f"B1,Y,CI,E119,,99213,80,{huge},1,2026-01-10\n"
+        + f'C1,Y,CI,E119,,99213,80,"{huge}\nstill, the same field\n",1,2026-01-10\n'  # quoted, over 3 lines
+        + "D1,Y,CI,E119,,99213,80,,1,2026-01-10\n"
+    )
+    items = read_text(text)
+    claims = [item for item in items if isinstance(item, Claim)]
+    issues = [item for item in items if isinstance(item, ParseIssue)]
+    assert [(claim.claim_id, claim.source.row) for claim in claims] == [("A1", 2), ("D1", 5)]
+    assert [issue.location for issue in issues] == ["row 3", "row 4"]
+    for issue, row in zip(issues, (3, 4)):
+        assert issue.severity == "error" and issue.claim_id is None
+        assert f"row {row}: a field is longer than" in issue.message and "the row is not read" in issue.message
+
+
+def test_bad_rows_through_the_cli_keep_the_other_claims(tmp_path: Path):
+    source = ROOT / "fixtures" / "csv" / "cross-format.csv"
+    lines = source.read_bytes().splitlines(keepends=True)
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"".join([*lines[:-1], lines[-1].replace(b",", b",\xff", 1)]))  # the 2nd cell of the last row
+    last_claim = lines[-1].split(b",", 1)[0].decode()
+    expected = json.loads(run_cli("check", str(source), "--format", "json", "--no-progress").stdout)
+    result = run_cli("check", str(export), "--format", "json", "--no-progress")
+    assert result.returncode == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["summary"]["claims"] == expected["summary"]["claims"] > 1
+    statuses = {claim["claim_id"]: claim["status"] for claim in document["claims"]}
+    assert statuses.pop(last_claim) == "unreadable"
+    assert statuses == {c["claim_id"]: c["status"] for c in expected["claims"] if c["claim_id"] != last_claim}
+    (error,) = document["errors"]
+    assert error["file"] == str(export) and f"row {len(lines)}, column " in error["message"]
+    assert "not UTF-8 text (byte ff" in error["message"]
 
 
 def test_line_diagnosis_codes_build_pointers_and_diagnosis_rows_add_codes():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import http.client
 import json
 import logging
 import os
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,6 +26,7 @@ import pytest
 
 import scrubber
 from conftest import MIXED_BATCH, ROOT, run_cli
+from scrubber import service
 from scrubber.rules.testing import build_case_claim
 
 KEY = "test-key-0123456789abcdef"
@@ -376,6 +380,71 @@ def test_oversize_body_without_key_is_still_413(server):
     with server.client(key=None) as client:
         response = client.post(SCRUB, content=b" " * (MAX_BODY + 1), headers=X12)
     assert_error(response, 413, "body_too_large")
+
+
+def urllib_post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST with urllib, which sends the whole body before it reads the answer."""
+    request = urllib.request.Request(url + SCRUB, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+
+def assert_413(status: int, body: bytes) -> None:
+    assert status == 413, body
+    assert json.loads(body) == {"error": "body_too_large", "message": f"the request body exceeds {MAX_BODY} bytes", "problems": []}
+
+
+@pytest.mark.parametrize("size", [MAX_BODY + 1, 10 * MAX_BODY, 25 * MAX_BODY])
+def test_urllib_sees_the_413_not_a_reset(server, size):
+    # Content-Length over the limit: answered before the body is read, then the body is drained.
+    assert_413(*urllib_post(server.url, b" " * size, {"Content-Type": "application/json", "X-API-Key": KEY}))
+
+
+def test_urllib_sees_the_413_without_a_key_or_when_streaming(server):
+    assert_413(*urllib_post(server.url, b" " * (25 * MAX_BODY), {"Content-Type": "application/json"}))
+    chunks = iter([b" " * 100_000] * 50)  # no Content-Length: chunked, refused while it streams
+    assert_413(*urllib_post(server.url, chunks, {"Content-Type": "application/json", "X-API-Key": KEY}))
+
+
+def test_urllib_sees_the_401_for_a_body_without_a_key(server):
+    status, body = urllib_post(server.url, b" " * (MAX_BODY - 1), {"Content-Type": "application/json"})
+    assert status == 401 and json.loads(body)["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize("send_body", [False, True])
+def test_http_client_content_length_over_the_limit_is_413(server, send_body):
+    size = 25 * MAX_BODY
+    connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=60)
+    try:
+        connection.putrequest("POST", SCRUB)
+        for name, value in {"Content-Type": "application/json", "X-API-Key": KEY, "Content-Length": str(size)}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        if send_body:
+            connection.send(b" " * size)
+        response = connection.getresponse()
+        assert_413(response.status, response.read())
+        assert response.getheader("connection") == "close"
+    finally:
+        connection.close()
+
+
+def test_a_refused_body_is_drained_only_up_to_a_bound(server):
+    # Content-Length 1 GB, then send without reading: the server reads and discards up to drain_limit
+    # bytes (4 x the limit, at least 16 MiB), then closes; it does not read the whole gigabyte.
+    limit = service.drain_limit(MAX_BODY)
+    sent = 0
+    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=30) as sock:
+        sock.sendall(f"POST {SCRUB} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {10**9}\r\n\r\n".encode())
+        chunk = b" " * 65536
+        with pytest.raises(OSError):  # BrokenPipeError or ConnectionResetError once the server has closed
+            while sent < 10**9:
+                sent += sock.send(chunk)
+    assert limit <= sent < limit + 32 * 1024 * 1024  # socket buffers hold a few MiB more
 
 
 # --- health, readiness, OpenAPI, routing -------------------------------------------------------------

@@ -8,7 +8,6 @@ The tables here are made up (code numbers only). The table files' own parsing is
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,6 +25,7 @@ from scrubber.facts import claim_facts
 from scrubber.rules.conditions import ConditionError, ParseContext, TableEdit, parse_condition, tables_used, to_data
 from scrubber.rules.testing import build_case_claim
 from scrubber.tables import open_table
+from scrubber.tables.neutral import write_neutral_csv
 
 TABLES = ROOT / "fixtures" / "tables"
 CLAIMS_837 = TABLES / "ncci-claims.837"
@@ -34,14 +34,7 @@ DAY = "2026-01-10"
 
 
 def write_table(path: Path, rows: list[dict[str, Any]]) -> Path:
-    header: list[str] = []
-    for row in rows:
-        header += [column for column in row if column not in header]
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, header)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_neutral_csv(path, rows)
 
 
 def pair(column1: str, column2: str, indicator: int, effective: str = "20200101", deletion: str = "") -> dict[str, Any]:

@@ -4,4 +4,4 @@ To add a command: write ``scrubber/commands/<name>.py`` and add its name to ``CO
 named with a hyphen (``new-rule``) lives in the module with an underscore (``new_rule.py``).
 """
 
-COMMANDS = ("check", "rules", "explain", "test", "facts", "serve", "guard", "remit", "backtest", "report", "schema", "new_rule", "tables")
+COMMANDS = ("check", "rules", "explain", "test", "facts", "serve", "guard", "remit", "backtest", "report", "schema", "new_rule", "tables", "profiles")

@@ -19,6 +19,11 @@ def add_inputs(parser: argparse.ArgumentParser) -> None:
                         help="the 835 remittances that answered them (files or directories)")
     add_rule_options(parser)
     parser.add_argument("--engine", choices=ENGINES, default="durable")
+    parser.add_argument(
+        "--redact", action="store_true",
+        help="hash claim ids, payer claim numbers, names and member ids in the output, and every value that "
+        "identifies a patient in its messages (key: $SCRUBBER_REDACT_KEY)",
+    )
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -36,6 +41,10 @@ def run_inputs(args: argparse.Namespace) -> Any:
 
     rules = load_selected_rules(args)
     result = run_backtest(args.claims, args.remits, Scrubber(rules, get_engine(rules, args.engine)))
+    if getattr(args, "redact", False):  # the statistics are computed; what is shown is redacted
+        from scrubber.redact import Redactor, redact_backtest
+
+        result = redact_backtest(Redactor.from_env(), result)
     for name, count in (("claim", len(result.claims.claims)), ("claim payment", len(result.remits.payments))):
         if not count:
             for issue in result.claims.issues + result.remits.issues:

@@ -18,8 +18,15 @@ def split_values(values: Sequence[str] | None) -> list[str]:
 
 
 def add_rule_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--select", action="append", metavar="RULE-PREFIX", help="only these rules (id prefix or CARC)")
-    parser.add_argument("--ignore", action="append", metavar="RULE-PREFIX", help="skip these rules")
+    parser.add_argument(
+        "--select", action="append", metavar="RULE-PREFIX",
+        help="only these rules: a comma-separated list of rule ids, id prefixes or denial codes "
+        "(--select CO-16,timely-filing); repeatable",
+    )
+    parser.add_argument(
+        "--ignore", action="append", metavar="RULE-PREFIX",
+        help="skip these rules: a comma-separated list of rule ids, id prefixes or denial codes; repeatable",
+    )
     parser.add_argument(
         "--rules", action="append", metavar="PATH", help="your own rule files or directories, added to the bundled rules"
     )

@@ -16,6 +16,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     remit.add_argument("paths", nargs="+", metavar="PATH", help="835 files or directories of them")
     remit.add_argument("--format", choices=("text", "json"), default="text")
     remit.add_argument("--output", "-o", metavar="FILE", help="write the report here instead of stdout")
+    remit.add_argument(
+        "--redact", action="store_true",
+        help="hash claim ids (CLP01), payer claim numbers (CLP07) and patient names and ids in the report "
+        "(key: $SCRUBBER_REDACT_KEY)",
+    )
 
 
 def _money(value: Decimal | None) -> float | None:
@@ -125,7 +130,11 @@ def run(args: argparse.Namespace) -> int:
 
     table = load_table()
     batch = read_remits(args.paths)
-    summary = summarize(batch, table)
+    summary = summarize(batch, table)  # on the values as read (reversals are netted by CLP01/CLP07)
+    if getattr(args, "redact", False):
+        from scrubber.redact import Redactor, redact_remits
+
+        batch = redact_remits(Redactor.from_env(), batch)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         if args.format == "json":

@@ -4,6 +4,8 @@ Refuses to start (exit 2) without API keys unless ``--insecure-no-auth``. Each o
 worker processes builds its own rules engine (``scrubber.service:create_app`` is a factory); the
 settings reach the workers through the ``SCRUBBER_SERVICE_SETTINGS`` environment variable, the keys
 through ``SCRUBBER_API_KEYS`` and the key file, never through the command line of a process.
+Slow clients are bounded by ``--read-timeout`` (a whole request) and ``--keep-alive-timeout`` (idle
+between requests); a refused body is read and discarded up to a bound so that the client sees the 413.
 Exit status: 0 after a clean shutdown, 2 usage error (no keys, bad flags or rules), 3 uvicorn could not
 start (e.g. the port is in use).
 """
@@ -28,6 +30,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 3600 seconds")
+    return value
+
+
 def _port(text: str) -> int:
     value = _positive(text) if text != "0" else 0
     if value > 65535:
@@ -44,7 +56,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--insecure-no-auth", action="store_true", help="accept requests without an API key (trusted networks only)"
     )
-    serve.add_argument("--max-body-bytes", type=_positive, default=None, metavar="N", help="larger request bodies get 413 (default 8 MiB)")
+    serve.add_argument(
+        "--max-body-bytes", type=_positive, default=None, metavar="N",
+        help="larger request bodies get 413 (default 8 MiB); the rest of such a body, up to 4 N bytes "
+        "(at least 16 MiB), is read and discarded within the read timeout so that the client sees the 413",
+    )
+    serve.add_argument(
+        "--read-timeout", type=_seconds, default=None, metavar="SECONDS",
+        help="a request's line, headers and body must all arrive within this many seconds of its first byte "
+        "(of the connection opening, for a connection's first request), else 408 and the connection is "
+        "closed; the time spent answering is not counted (default 10)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout", type=_seconds, default=None, metavar="SECONDS",
+        help="close a keep-alive connection idle for this many seconds between requests (default 5)",
+    )
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     add_rule_options(serve)
     serve.add_argument("--engine", choices=ENGINES, default="durable")
@@ -75,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         api_keys_file=args.api_keys_file,
         insecure_no_auth=args.insecure_no_auth,
         max_body_bytes=args.max_body_bytes or service.DEFAULT_MAX_BODY_BYTES,
+        read_timeout=args.read_timeout or service.DEFAULT_READ_TIMEOUT,
+        keep_alive_timeout=args.keep_alive_timeout or service.DEFAULT_KEEP_ALIVE_TIMEOUT,
         options=ScrubOptions(
             select=split_values(args.select) or None,
             ignore=split_values(args.ignore) or None,
@@ -96,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(
         "scrubber.service:create_app",
         factory=True,
+        http=service.GuardedH11Protocol,  # read timeout and lingering close (see scrubber/service.py)
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]  # uvicorn takes a float here
+        ws="none",  # no WebSocket routes: an Upgrade request is answered as plain HTTP
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -6,6 +6,7 @@ proves both give the same hits.
 
 from __future__ import annotations
 
+import platform
 import warnings
 from typing import Any, Mapping, Protocol, Sequence
 
@@ -27,19 +28,38 @@ class EngineUnavailable(RuntimeError):
     pass
 
 
-def make_engine(rules: Sequence[RuleSpec], name: str = "durable", tables: Mapping[str, Any] | None = None) -> Engine:
-    """Build the named engine; fall back to the Python engine (with a warning) if durable_rules won't import.
+class EngineFallbackWarning(RuntimeWarning):
+    """durable_rules could not be loaded, so the Python engine (same hits) runs instead. The CLI prints it
+    as one ``scrubber: warning: ...`` line."""
+
+
+def durable_unavailable() -> str | None:
+    """Why durable_rules cannot be used on this Python, in one line without paths; None when it can."""
+    try:
+        import scrubber.engine.durable  # noqa: F401
+    except EngineUnavailable:
+        return f"durable_rules is not available on this Python ({platform.python_implementation()} {platform.python_version()})"
+    return None
+
+
+def make_engine(
+    rules: Sequence[RuleSpec], name: str = "durable", tables: Mapping[str, Any] | None = None, *, strict: bool = False
+) -> Engine:
+    """Build the named engine; fall back to the Python engine (with an ``EngineFallbackWarning``) if
+    durable_rules won't import, or, with ``strict``, raise ``EngineUnavailable``.
 
     ``tables``: the reference tables (``scrubber.tables``) the rules' table edits read, by name."""
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if name == "durable":
-        try:
+        why = durable_unavailable()
+        if why is None:
             from scrubber.engine.durable import DurableEngine
-        except EngineUnavailable as error:
-            warnings.warn(f"{error}; using the Python engine instead", RuntimeWarning, stacklevel=2)
-        else:
+
             return DurableEngine(rules, tables)
+        if strict:
+            raise EngineUnavailable(why)
+        warnings.warn(f"{why}; using the Python engine", EngineFallbackWarning, stacklevel=2)
     from scrubber.engine.python import PythonEngine
 
     return PythonEngine(rules, tables)

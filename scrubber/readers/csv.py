@@ -116,21 +116,77 @@ def read(stream: BinaryIO, file: str | None = None, mapping: Any = None) -> Iter
         yield ParseIssue(file=file, message=str(error))
         return
     if isinstance(stream, io.TextIOBase):
-        yield from _read_text(stream, spec, file)
+        yield from _read_text(_TextLines(stream), spec, file)
         return
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    # Lines split as ``newline=""`` splits them (LF, CRLF, CR) by latin-1, which decodes any byte, then each
+    # decoded as UTF-8 alone: a bad byte costs its row, not the rest of the file.
+    text = io.TextIOWrapper(stream, encoding="latin-1", newline="")
     try:
-        yield from _read_text(text, spec, file)
+        yield from _read_text(_Utf8Lines(text), spec, file)
     finally:
         text.detach()  # the caller owns (and closes) the byte stream
 
 
-def _read_text(text: Any, spec: CsvMapping | None, file: str | None) -> Iterator[Claim | ParseIssue]:
-    reader = csv.reader(text, delimiter=spec.delimiter if spec is not None else ",")
+class _TextLines:
+    """The physical lines ``csv.reader`` pulls, with what went wrong decoding them (``problem``) and the
+    double quotes seen since the record began (``quotes``), so that a bad record can be skipped whole."""
+
+    def __init__(self, lines: Iterable[str]):
+        self.lines = iter(lines)
+        self.problem: str | None = None
+        self.quotes = 0
+        self.first = True
+
+    def start_record(self) -> None:
+        self.problem, self.quotes = None, 0
+
+    def __iter__(self) -> _TextLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._decode(next(self.lines))
+        if self.first:
+            line, self.first = line.removeprefix("\ufeff"), False
+        self.quotes += line.count('"')
+        return line
+
+    def _decode(self, line: str) -> str:
+        return line
+
+    def skip_open_quote(self) -> None:
+        """After an error inside a quoted field that goes on over further lines: skip them, up to the line
+        that closes the quote (an odd count of quotes so far means one is still open)."""
+        while self.quotes % 2:
+            try:
+                next(self)
+            except StopIteration:
+                return
+
+
+class _Utf8Lines(_TextLines):
+    def _decode(self, line: str) -> str:
+        raw = line.encode("latin-1")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if self.problem is None:
+                shown = raw[error.start : error.end].hex(" ")
+                self.problem = f"not UTF-8 text (byte {shown} at byte {error.start + 1} of the line)"
+            return raw.decode("utf-8", "replace")
+
+
+_FFFD = "\ufffd"
+
+
+def _read_text(lines: _TextLines, spec: CsvMapping | None, file: str | None) -> Iterator[Claim | ParseIssue]:
+    reader = csv.reader(lines, delimiter=spec.delimiter if spec is not None else ",")
     try:
         header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as error:
+    except (csv.Error, UnicodeDecodeError) as error:  # (a text stream that cannot decode: no line to skip)
         yield ParseIssue(file=file, location="row 1", message=f"row 1: {_csv_problem(error)}")
+        return
+    if lines.problem is not None:
+        yield ParseIssue(file=file, location="row 1", message=f"row 1: {lines.problem}")
         return
     if not header or not any(cell.strip() for cell in header):
         yield ParseIssue(file=file, message="empty input: no CSV header row")
@@ -144,22 +200,54 @@ def _read_text(text: Any, spec: CsvMapping | None, file: str | None) -> Iterator
         yield problem
         if problem.severity == "error":
             return
+    read_columns = set(spec.columns)
 
-    def records() -> Iterator[tuple[int, dict[str, str]]]:
+    def records() -> Iterator[tuple[int, dict[str, str]] | ParseIssue]:
         number = 1
         while True:
+            lines.start_record()
             try:
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as error:
+            except UnicodeDecodeError as error:  # a text stream given by the caller: it cannot go on
                 raise _Unreadable(number + 1, _csv_problem(error)) from None
+            except csv.Error as error:  # the rest of this record is skipped, and the next one read
+                number += 1
+                lines.skip_open_quote()
+                yield ParseIssue(
+                    file=file, location=f"row {number}",
+                    message=f"row {number}: {_csv_problem(error)}; the row is not read",
+                )
+                continue
             number += 1
             if not any(cell.strip() for cell in cells):
                 continue
-            yield number, dict(zip(header, cells, strict=False))  # ragged rows: missing cells are empty
+            row = dict(zip(header, cells, strict=False))  # ragged rows: missing cells are empty
+            if lines.problem is not None:
+                bad = [column for column, cell in row.items() if _FFFD in cell] or ["?"]
+                if spec.claim_id in bad or "?" in bad:
+                    yield ParseIssue(
+                        file=file, location=f"row {number}",
+                        message=f"row {number}: {lines.problem}; the row is not read",
+                    )
+                    continue
+                used = [column for column in bad if column in read_columns]
+                if not used:
+                    yield ParseIssue(
+                        file=file, location=f"row {number}, column {bad[0]}", severity="warning",
+                        message=f"row {number}, column {_names(bad)}: {lines.problem}; the mapping does not "
+                        "read this column",
+                    )
+                else:
+                    row[_ROW_PROBLEM] = f"{used[0]}\0{lines.problem}"
+            yield number, row
 
     yield from _group(records(), spec, file)
+
+
+# A row cell that says a cell the mapping reads is not text: "column\0problem" (``build_claim`` reports it).
+_ROW_PROBLEM = "\0row-problem"
 
 
 def read_rows(
@@ -202,6 +290,8 @@ class _Unreadable(Exception):
 def _csv_problem(error: Exception) -> str:
     if isinstance(error, UnicodeDecodeError):
         return "not UTF-8 text (at or after this row)"
+    if "field larger than field limit" in str(error):
+        return f"a field is longer than {csv.field_size_limit():,} characters (the CSV field limit)"
     return f"not CSV: {error}"
 
 
@@ -246,16 +336,20 @@ def _check_header(header: list[str], spec: CsvMapping, file: str | None) -> Pars
 
 
 def _group(
-    records: Iterator[tuple[int, dict[str, str]]], spec: CsvMapping, file: str | None
+    records: Iterator[tuple[int, dict[str, str]] | ParseIssue], spec: CsvMapping, file: str | None
 ) -> Iterator[Claim | ParseIssue]:
-    """Rows -> claims, contiguous (streaming) or scattered (the whole input first)."""
+    """Rows -> claims (a ParseIssue among the rows is passed on), contiguous (streaming) or scattered (the whole input first)."""
     id_column = spec.claim_id
     scattered: dict[str, list[tuple[int, dict[str, str]]]] = {}
     finished: set[str] = set()
     current: str | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     try:
-        for number, row in records:
+        for record in records:
+            if isinstance(record, ParseIssue):
+                yield record
+                continue
+            number, row = record
             claim_id = (row.get(id_column) or "").strip()
             if not claim_id:
                 yield ParseIssue(
@@ -325,6 +419,10 @@ def build_claim(
     lines: list[tuple[int, dict[str, Any]]] = []
     row_diagnoses: list[str] = []
     for number, row in rows:
+        if _ROW_PROBLEM in row:
+            column, _, message = row[_ROW_PROBLEM].partition("\0")
+            problems.append((number, column, message))
+            continue
         if spec.diagnosis_rows is not None and _is_diagnosis_row(row, spec.diagnosis_rows):
             code = _code(_strip_prefix(row.get(spec.diagnosis_rows.code, "").strip(), spec.diagnosis_rows.prefix))
             if code:

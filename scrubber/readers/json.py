@@ -66,10 +66,57 @@ def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIss
     except OSError as error:
         yield ParseIssue(file=file, message=f"read error: {error}")
         return
+    if first.strip() == b'{"claims": [':  # how ``--format json`` starts its report: skip it unread
+        yield _report_skipped("json", file)
+        return
     if _is_complete_json(first):
+        try:
+            kind = report_kind(_loads(first))
+        except ValueError:
+            kind = None
+        if kind is not None:
+            yield _report_skipped(kind, file)
+            return
         yield from _read_lines(first, stream, file)
     else:
         yield from _read_document(first, stream, file)
+
+
+# What scrubber's own reports hold: ``--format json``'s keys, and ``--format jsonl``'s record types with
+# keys each always has.
+_REPORT_KEYS = frozenset({"claims", "errors", "summary"})
+_REPORT_LINES = {
+    "claim": frozenset({"claim_id", "status", "findings"}),
+    "error": frozenset({"file", "severity", "message"}),
+    "summary": frozenset({"files", "claims", "findings"}),
+}
+
+
+def report_kind(value: Any) -> str | None:
+    """``json``, ``jsonl`` or ``sarif`` when ``value`` (a whole document, or a JSON Lines file's first record)
+    is a report scrubber writes rather than claims; None otherwise.
+
+    >>> report_kind({"claims": [], "errors": [], "summary": {}})
+    'json'
+    >>> report_kind({"type": "summary", "files": 1, "claims": 0, "findings": 0})
+    'jsonl'
+    >>> report_kind({"claim_id": "A1", "lines": []}) is None
+    True
+    """
+    if not isinstance(value, dict):
+        return None
+    if set(value) == _REPORT_KEYS:
+        return "json"
+    kind = value.get("type")
+    if isinstance(kind, str) and kind in _REPORT_LINES and _REPORT_LINES[kind] <= set(value):
+        return "jsonl"
+    if "runs" in value and "version" in value and "sarif" in str(value.get("$schema", "")).lower():
+        return "sarif"
+    return None
+
+
+def _report_skipped(kind: str, file: str | None) -> ParseIssue:
+    return ParseIssue(file=file, severity="info", message=f"a scrubber {kind} report, not claims: skipped")
 
 
 def _without_mark(line: bytes) -> bytes:
@@ -227,6 +274,8 @@ def _read_document(first: bytes, stream: BinaryIO, file: str | None) -> Iterator
     if isinstance(data, list):
         for index, record in enumerate(data):
             yield to_claim(record, file, pointer_prefix=f"/{index}")
+    elif report_kind(data) is not None:
+        yield _report_skipped(report_kind(data), file)
     elif isinstance(data, dict):
         yield to_claim(data, file)
     else:
@@ -289,4 +338,4 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["claim_json_schema", "read", "read_path", "schema_text", "to_claim"]
+__all__ = ["claim_json_schema", "read", "read_path", "report_kind", "schema_text", "to_claim"]

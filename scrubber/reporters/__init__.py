@@ -6,6 +6,12 @@ for a report collected in memory (the library)."""
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Protocol, Sequence, TextIO
 
 from scrubber.findings import ClaimResult, Report, Summary
@@ -75,3 +81,72 @@ def render_with(cls: type[Reporter], report: Report, **options) -> str:
 
 
 FORMATS = tuple(_REPORTERS)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path next to ``path``, moved onto it (``os.replace``) when the block ends without an
+    exception, removed when it raises: readers of ``path`` see the old file or the whole new one, never a
+    part. A kill (SIGKILL, power loss) leaves the old file and, at worst, a ``.NAME.*.tmp`` file beside it.
+
+    The new file gets the old one's permission bits (a new one: 0666 less the umask, as ``open`` gives). A
+    symbolic link is followed (its target is replaced); a path that is not a regular file (a FIFO,
+    ``/dev/null``) or names an open stream (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, even
+    redirected to a file) is yielded as it is and written in place.
+    """
+    target = Path(os.path.realpath(path))
+    if _is_stream(path):
+        yield Path(path)  # /dev/stdout, /proc/self/fd/1: the stream it names, whatever file is behind it
+        return
+    try:
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        yield Path(path)
+        return
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:  # name the path asked for, not the temporary one
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        if existing is not None:
+            os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+        with open(temporary, "rb") as written:  # on disk before the rename, so a crash cannot leave it empty
+            os.fsync(written.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[TextIO]:
+    """A UTF-8 text stream whose content replaces the file at ``path`` only when the block ends without an
+    exception (``atomic_path``): a report overwritten by a run that crashes or is killed stays whole."""
+    # a stream redirected to a file is appended to (as the shell's stdout is), not truncated under its owner
+    with atomic_path(path) as temporary, open(temporary, "a" if _is_stream(temporary) else "w", encoding="utf-8") as out:
+        yield out
+
+
+_STREAM = re.compile(r"/(?:dev/(?:stdout|stderr|fd/\d+)|proc/(?:self|thread-self|\d+)/fd/\d+)")
+
+
+def _is_stream(path: str | os.PathLike) -> bool:
+    return _STREAM.fullmatch(os.path.abspath(path)) is not None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -58,7 +58,7 @@ def summary_line(summary: Summary) -> str:
     return (
         f"{s.files} file(s), {s.claims} claim(s): {s.clean} clean, {s.flagged} flagged, {s.unreadable} unreadable; "
         f"{s.findings} finding(s) ({severities}); {s.errors} input problem(s)"
-    ) + (f"; {s.tables_line()}" if s.tables else "")
+    ) + s.suppressed_note() + (f"; {s.tables_line()}" if s.tables else "")
 
 
 class GithubReporter:

@@ -64,7 +64,8 @@ class TextReporter:
         severities = ", ".join(f"{count} {name}" for name, count in s.by_severity.items())
         self.out.write(
             f"\n{s.files} file(s), {s.claims} claim(s): {s.clean} clean, {s.flagged} flagged, "
-            f"{s.unreadable} unreadable; {s.findings} finding(s) ({severities}); {s.errors} input problem(s)\n"
+            f"{s.unreadable} unreadable; {s.findings} finding(s) ({severities}); {s.errors} input problem(s)"
+            f"{s.suppressed_note()}\n"
         )
         if s.tables:
             self.out.write(s.tables_line() + "\n")

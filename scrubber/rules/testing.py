@@ -104,21 +104,14 @@ class CaseResult:
 def case_tables(case: RuleCase, directory: str) -> dict[str, Any]:
     """The case's reference tables, written as neutral CSV files in ``directory`` and opened as ``check`` opens
     them (the table's own parser reads them; a bad row is a ``TableError`` here, not a skipped row)."""
-    import csv
     from pathlib import Path
 
     from scrubber.tables import TableError, open_table
+    from scrubber.tables.neutral import write_neutral_csv
 
     tables = {}
     for name, rows in case.tables.items():
-        path = Path(directory) / f"{case.name}.{name}.csv"
-        header: list[str] = []
-        for row in rows:
-            header += [column for column in row if column not in header]
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, header)
-            writer.writeheader()
-            writer.writerows({key: "" if value is None else str(value) for key, value in row.items()} for row in rows)
+        path = write_neutral_csv(Path(directory) / f"{case.name}.{name}.csv", rows)
         table = open_table(name, path)
         if table.problems:
             raise TableError(f"case {case.name}: table {name}: {table.problems[0].message}")
