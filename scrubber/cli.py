@@ -122,8 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN
-    except OSError as error:  # e.g. --output into a missing directory
-        print(f"scrubber: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+    except OSError as error:  # e.g. --output into a missing directory, a full disk
+        if error.filename:
+            print(f"scrubber: {error.filename}: {error.strerror or error}", file=sys.stderr)
+        else:  # a write that failed without naming its file: the report's destination
+            where = getattr(args, "output", None) or "standard output"
+            print(f"scrubber: writing {where}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -218,3 +218,14 @@ def test_output_to_dev_stdout_writes_the_stream_even_when_it_is_redirected_to_a_
     text = captured.read_text(encoding="utf-8")
     assert text.startswith("before\n") and "3 claim(s)" in text and text.endswith("after\n")
     assert captured.stat().st_ino == inode and [p.name for p in tmp_path.iterdir()] == ["captured.txt"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_write_error_names_where_it_was_writing():
+    result = run_cli("check", str(MIXED_BATCH), "--format", "json", "-o", "/dev/full", "--no-progress")
+    assert result.returncode == 2 and "/dev/full" in result.stderr and "No space left" in result.stderr
+    with open("/dev/full", "w") as full:
+        piped = subprocess.run([sys.executable, "-m", "scrubber", "check", str(MIXED_BATCH), "--format", "json", "--no-progress"],
+                               stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert piped.returncode == 2 and "writing standard output: No space left" in piped.stderr
+    assert "Traceback" not in piped.stderr
