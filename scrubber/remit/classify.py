@@ -72,7 +72,21 @@ class CodeList(_Strict):
     sources: list[str] = Field(default_factory=list)
 
 
-class CodeEntry(_Strict):
+class _Retirable(_Strict):
+    """A code X12 may have deactivated (``deactivated``: its stop date, or true when the date is unknown)."""
+
+    deactivated: Deactivated = None
+
+    @property
+    def retired(self) -> bool:
+        return self.deactivated is not None
+
+    @property
+    def stop_date(self) -> str | None:
+        return _stop_text(self.deactivated)
+
+
+class CodeEntry(_Retirable):
     name: str
     meaning: str
     sources: list[str] = Field(min_length=1)
@@ -80,40 +94,22 @@ class CodeEntry(_Strict):
     correction: str | None = None  # where common write-ups about the code are wrong, for `scrubber explain`
     needs_remark: bool = False  # X12 requires a remark code saying what the adjustment is about
     note: str | None = None  # what to do, for every group without a note of its own
-    deactivated: Deactivated = None
     replaced_by: list[str] = Field(default_factory=list)  # the codes X12's note names instead
     x12_groups: list[GroupCode] | None = None  # the only groups X12's usage note allows with the code
     groups: dict[GroupCode, Treatment] = Field(min_length=1)
 
-    @property
-    def retired(self) -> bool:
-        return self.deactivated is not None
 
-    @property
-    def stop_date(self) -> str | None:
-        return _stop_text(self.deactivated)
-
-
-class RemarkEntry(_Strict):
+class RemarkEntry(_Retirable):
     """One remittance advice remark code (``rarc.yaml``)."""
 
     meaning: str
     source: str = Field(min_length=1)
     note: str | None = None
-    deactivated: Deactivated = None
 
     @property
     def alert(self) -> bool:
         """X12's informational remarks start with "Alert:" and never explain an adjustment by themselves."""
         return self.meaning.startswith("Alert:")
-
-    @property
-    def retired(self) -> bool:
-        return self.deactivated is not None
-
-    @property
-    def stop_date(self) -> str | None:
-        return _stop_text(self.deactivated)
 
 
 class RarcData(_Strict):
