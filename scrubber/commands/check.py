@@ -11,6 +11,7 @@ from scrubber.commands.common import (
     EXIT_USAGE,
     UsageError,
     add_rule_options,
+    add_table_option,
     load_rule_selection,
     split_values,
 )
@@ -60,26 +61,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_rule_options(check)
     check.add_argument("--engine", choices=ENGINES, default=None, help="default: durable")
     add_table_option(check)
-
-
-def add_table_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--table", action="append", metavar="NAME=PATH", type=table_option, default=None,
-        help="a reference table for the table edits: ncci-ptp, mue or addon = a neutral CSV, a CMS file or a "
-        "store from `scrubber tables import` (repeat for each table; wins over the configuration's)",
-    )
-
-
-def table_option(text: str) -> tuple[str, str]:
-    """``ncci-ptp=ncci.sqlite`` → ('ncci-ptp', 'ncci.sqlite')."""
-    from scrubber.options import TABLE_NAMES
-
-    name, equals, path = text.partition("=")
-    if not equals or not path:
-        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=PATH, NAME one of {', '.join(TABLE_NAMES)}")
-    if name not in TABLE_NAMES:
-        raise argparse.ArgumentTypeError(f"unknown table {name!r}; the tables are {', '.join(TABLE_NAMES)}")
-    return name, path
 
 
 def table_paths(config_tables: dict[str, str] | None, flags: list[tuple[str, str]] | None) -> dict[str, str] | None:

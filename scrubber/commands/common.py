@@ -48,3 +48,23 @@ def load_rule_selection(args: argparse.Namespace, include_opt_in: bool = False) 
     if unknown:
         raise UsageError(f"--select/--ignore {', '.join(unknown)} match no rule (see `scrubber rules`)")
     return rules, select_rules(rules, select, ignore, include_opt_in=include_opt_in)
+
+
+def add_table_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--table", action="append", metavar="NAME=PATH", type=table_option, default=None,
+        help="a reference table for the table edits: ncci-ptp, mue or addon = a neutral CSV, a CMS file or a "
+        "store from `scrubber tables import` (repeat for each table; wins over the configuration's)",
+    )
+
+
+def table_option(text: str) -> tuple[str, str]:
+    """``ncci-ptp=ncci.sqlite`` → ('ncci-ptp', 'ncci.sqlite')."""
+    from scrubber.options import TABLE_NAMES
+
+    name, equals, path = text.partition("=")
+    if not equals or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=PATH, NAME one of {', '.join(TABLE_NAMES)}")
+    if name not in TABLE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown table {name!r}; the tables are {', '.join(TABLE_NAMES)}")
+    return name, path

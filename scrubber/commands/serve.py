@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from scrubber.commands.common import UsageError, add_rule_options, load_selected_rules, split_values
+from scrubber.commands.common import UsageError, add_rule_options, add_table_option, load_selected_rules, split_values
 from scrubber.engine import ENGINES
 
 
@@ -74,8 +74,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info")
     add_rule_options(serve)
     serve.add_argument("--engine", choices=ENGINES, default="durable")
-    from scrubber.commands.check import add_table_option
-
     add_table_option(serve)
 
 

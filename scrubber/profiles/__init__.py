@@ -8,6 +8,7 @@ payer ids list its payer id, else the first whose filing indicators hold its SBR
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from importlib import resources
 from pathlib import Path
@@ -132,12 +133,9 @@ def filing_deadline(service_date: dt.date, profile: PayerProfile) -> dt.date | N
     if profile.timely_filing_months is not None:
         month = service_date.month - 1 + profile.timely_filing_months
         year, month = service_date.year + month // 12, month % 12 + 1
-        for day in (service_date.day, 30, 29, 28):  # the same day of the month, or the month's last day
-            try:
-                return dt.date(year, month, min(service_date.day, day))
-            except ValueError:
-                continue
-    return None  # pragma: no cover - day 28 exists in every month
+        # the same day of the month, or the month's last day (2024-02-29 + 12 months is 2025-02-28)
+        return dt.date(year, month, min(service_date.day, calendar.monthrange(year, month)[1]))
+    return None
 
 
 def filing_limit_text(profile: PayerProfile) -> str | None:

@@ -104,18 +104,11 @@ def _check_simple(value: str, segment: Segment, name: str) -> None:
         raise BadSegment(f"{name} {value!r} holds a control character (broken segment?)")
 
 
-def _fast_text(element: ElementRow, checked: bool = False) -> ValueReader | None:
-    """The commonest reader (a simple text element) in one function: it runs for most segments."""
+def _fast_text(element: ElementRow) -> ValueReader | None:
+    """A simple text element of a segment not checked whole, in one function (the 835's readers)."""
     if element.component is not None:
         return None
     position, name = element.position, element.name
-    if checked:  # the row checks its whole segment first
-
-        def checked_text(segment: Segment, reader: Any, cache: dict) -> str | None:
-            elements = segment.elements
-            return (elements[position] or None) if position < len(elements) else None
-
-        return checked_text
 
     def text(segment: Segment, reader: Any, cache: dict) -> str | None:
         elements = segment.elements
@@ -151,7 +144,7 @@ def _compile(element: ElementRow, checked: bool = False) -> ValueReader:
         return lambda segment, reader, cache: cas_adjustments(segment)
     text = _simple(element, checked)
     if kind == "text":
-        return _fast_text(element, checked) or (lambda segment, reader, cache: text(segment, reader, cache) or None)
+        return (None if checked else _fast_text(element)) or (lambda segment, reader, cache: text(segment, reader, cache) or None)
     if kind == "code":
         codes = element.codes or frozenset()
 
@@ -256,13 +249,16 @@ def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
 # Steps of ``CompiledRow.read``: a simple element read inline (text as is; a code checked against its
 # list; a number; a date), or a call to the element's value reader.
 _CALL, _TEXT = "call", "text"
+_INLINE = frozenset({"text", "code", "amount", "quantity", "date"})
 
 
-def _step(element: ElementRow, plan_entry: tuple) -> tuple:
-    """``(step, field, position or reader, accumulates, missing)`` for ``CompiledRow.read``."""
-    field, read, accumulate, missing = plan_entry
-    if element.component is not None or element.type not in ("text", "code", "amount", "quantity", "date"):
-        return (_CALL, field, read, accumulate, missing)
+def _step(element: ElementRow, checked: bool) -> tuple:
+    """``(step, field, position or reader, accumulates, missing)`` for ``CompiledRow.read``; ``checked``: the
+    row checks its whole segment first, so its simple values can be read inline."""
+    field, accumulate = element.field, element.type in _ACCUMULATE
+    missing = f"{element.name} ({element.meaning}) is missing" if element.required else None
+    if not checked or element.component is not None or element.type not in _INLINE:
+        return (_CALL, field, _compile(element, checked), accumulate, missing)
     if element.type == "text":
         return (_TEXT, field, element.position, accumulate, missing)
     extra = element.format_position if element.type == "date" else element.codes or frozenset()
@@ -292,20 +288,10 @@ def _check_cas_group(earlier: list[dict[str, Any]], new: list[dict[str, Any]], l
 class CompiledRow:
     """One map row ready to read segments: ``read(segment, reader, record)`` fills ``record`` in place."""
 
-    __slots__ = ("row", "plan", "steps", "first_field", "repeat", "path", "context", "composite", "composites", "ranks")
+    __slots__ = ("row", "steps", "first_field", "repeat", "path", "context", "composite", "composites", "ranks")
 
     def __init__(self, row: SegmentRow):
         self.row = row
-        # (field, value reader, accumulates into a list, what to say when a required value is missing)
-        self.plan = tuple(
-            (
-                element.field,
-                _compile(element, row.segment_id in COMPOSITES),
-                element.type in _ACCUMULATE,
-                f"{element.name} ({element.meaning}) is missing" if element.required else None,
-            )
-            for element in row.elements
-        )
         self.first_field = row.elements[0].field
         self.repeat = row.repeat
         self.ranks: dict[str, int] | None = None  # field -> rank of its segment id in the record (set by compile_rows)
@@ -317,12 +303,9 @@ class CompiledRow:
             raise ValueError(f"{row.segment}: a segment read whole (HI, CAS) needs its composites in COMPOSITES")
         # only rows reading components need the per-segment cache of split composites
         self.composite = any(e.component is not None or e.type in ("diagnoses", "pointers", "list") for e in row.elements)
-        # The plan again as steps ``read`` runs inline (most elements are simple text, codes, numbers and
-        # dates of a segment checked whole): one call per element cost a third of reading an 837P.
-        self.steps = tuple(
-            _step(element, plan_entry) if self.composites is not None else (_CALL, *plan_entry)
-            for element, plan_entry in zip(row.elements, self.plan)
-        )
+        # One step per element: most (simple text, codes, numbers and dates of a segment checked whole)
+        # are read inline by ``read``; one call per element cost a third of reading an 837P.
+        self.steps = tuple(_step(element, self.composites is not None) for element in row.elements)
 
     def read(self, segment: Segment, reader: Any, record: dict[str, Any]) -> None:
         positions = record["elements"]

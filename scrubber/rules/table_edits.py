@@ -43,15 +43,14 @@ def _never(fact: dict[str, Any], claim: Any, index: int | None) -> bool:
     return False
 
 
-def _memo(lookup: Callable[[str, dt.date], Any]) -> Callable[[str, int], Any]:
-    """``lookup(code, date)`` remembered per (code, date ordinal)."""
-    answers: dict[tuple[str, int], Any] = {}
+def _memo(lookup: Callable[..., Any]) -> Callable[..., Any]:
+    """``lookup(*codes, date)`` remembered per (codes, date ordinal): called as ``remembered(*codes, ordinal)``."""
+    answers: dict[tuple, Any] = {}
 
-    def remembered(code: str, ordinal: int) -> Any:
-        key = (code, ordinal)
+    def remembered(*key: Any) -> Any:
         if key in answers:
             return answers[key]
-        found = lookup(code, dt.date.fromordinal(ordinal))
+        found = lookup(*key[:-1], dt.date.fromordinal(key[-1]))
         if len(answers) < _MEMO_LIMIT:
             answers[key] = found
         return found
@@ -84,17 +83,8 @@ def _bypassed(bypass: Any, modifiers: list[str], on: dt.date) -> bool:
 
 
 def _pair_edit(edit: TableEdit, table: Any) -> Predicate:
-    answers: dict[tuple[str, str, int], Any] = {}
+    lookup = _memo(table.pair)  # (column 1, column 2, date) -> the pair's row in force
     bypass, target = edit.bypass, message_fact(edit.form)
-
-    def lookup(column1: str, column2: str, ordinal: int) -> Any:
-        key = (column1, column2, ordinal)
-        if key in answers:
-            return answers[key]
-        found = table.pair(column1, column2, dt.date.fromordinal(ordinal))
-        if len(answers) < _MEMO_LIMIT:
-            answers[key] = found
-        return found
 
     def pair_edit(fact: dict[str, Any], claim: Any, index: int | None) -> bool:
         code, ordinal = fact.get(PROCEDURE), fact.get(SERVICE_DATE)
@@ -122,7 +112,7 @@ def _pair_edit(edit: TableEdit, table: Any) -> Predicate:
 
 
 def _unit_limit(edit: TableEdit, table: Any) -> Predicate:
-    lookup = _memo(lambda code, on: table.limit(code, on))
+    lookup = _memo(table.limit)
     target = message_fact(edit.form)
 
     def unit_limit(fact: dict[str, Any], claim: Any, index: int | None) -> bool:
@@ -155,7 +145,7 @@ def _unit_limit(edit: TableEdit, table: Any) -> Predicate:
 
 
 def _addon_without_primary(edit: TableEdit, table: Any) -> Predicate:
-    lookup = _memo(lambda code, on: table.primaries(code, on))
+    lookup = _memo(table.primaries)
     counted, target = frozenset(edit.edit_types), message_fact(edit.form)
 
     def addon_without_primary(fact: dict[str, Any], claim: Any, index: int | None) -> bool:
