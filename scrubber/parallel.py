@@ -1,13 +1,11 @@
 """``scrubber check --jobs N``: N worker processes, one engine each, results in input order.
 
-Each worker reads every file but builds and scrubs only its share of the claims: X12 claims by
-position (claim i goes to worker i mod N, see ``x12_837p.read(shard=...)``), other formats whole
-(worker 0). Tokenizing is cheap; parsing, facts and rules are not, so the work divides while every
-worker still knows the envelope each claim sits in. The main process merges the workers' streams
-back into file order, claim by claim, so the report is the one a single process writes. Queues are
-bounded: memory does not grow with the batch.
-
-Input problems outside claims (envelope errors) are seen by every worker; the merge keeps the first.
+An X12 file is cut into N pieces by byte offset, at ST or HL*20/HL*22 segments (``x12_pieces``): each
+worker tokenizes, reads and scrubs only its piece, after rebuilding the reader state at the piece's start
+from a byte scan. Other formats are read whole by worker 0. The main process joins the workers' streams
+piece after piece, so the report is the one a single process writes: each rebuilt state is checked
+against the state the previous worker reached (when they differ, the main process reads the rest of that
+file itself, from the real state). Queues are bounded: memory does not grow with the batch.
 """
 
 from __future__ import annotations
@@ -23,9 +21,11 @@ from typing import Any, Iterator
 from scrubber.findings import ClaimResult
 from scrubber.model import ParseIssue
 from scrubber.options import ScrubOptions
+from scrubber.readers.x12_837p import _Reader
+from scrubber.readers.x12_pieces import Piece, PieceEnd, PieceStart, Scanner, first_delimiters, plan, read_piece, read_rest
 
 CHUNK = 256  # events per message between processes
-QUEUE_DEPTH = 8  # messages in flight per worker
+QUEUE_DEPTH = 32  # messages in flight per worker: a worker can run a piece or two ahead of the join
 MIN_BYTES_PER_WORKER = 2 << 20  # below ~4k claims a worker costs more (start-up, imports) than it saves
 
 
@@ -91,41 +91,74 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="scrubber-parent-watch", daemon=True).start()
 
 
-def _worker(index: int, count: int, files: list[Path], sharded: list[bool], setup: WorkerSetup, out, parent: int | None = None) -> None:
+def _worker(index: int, count: int, files: list[Path], plans: list[list[Piece] | None], setup: WorkerSetup, out, parent: int | None = None) -> None:
+    """Read, scrub and send piece ``index``, ``index + count``, ... of each file (a file not cut in pieces is
+    one piece). Per piece: its start (unless it starts the file), its events, its end, then "done"."""
     if parent is not None:
         die_with_parent(parent)
     try:
         from scrubber.api import build_scrubber
-        from scrubber.inputs import read_file
-        from scrubber.readers.x12_837p import read_path
 
         scrubber = build_scrubber(setup.options)
-        redactor = None
-        if setup.redact_key is not None:
-            from scrubber.redact import Redactor
-
-            redactor = Redactor(setup.redact_key)
+        redactor = _redactor(setup)
         for position, file in enumerate(files):
-            if sharded[position]:
-                items = read_path(file, (index, count))
-            elif index == 0:
-                items = read_file(file, setup.input_format, setup.mapping)
-            else:
-                out.put(("done", position, None))
-                continue
-            if redactor is not None:
-                items = redactor.watch(items)
-            chunk: list[tuple[Any, str | None]] = []
-            for event in scrubber.run(items):
-                raw_id = event.claim_id if isinstance(event, ClaimResult) else None
-                chunk.append((redactor.event(event) if redactor else event, raw_id))
-                if len(chunk) >= CHUNK:
-                    out.put(("events", position, chunk))
-                    chunk = []
-            out.put(("events", position, chunk))
-            out.put(("done", position, None))
+            pieces = plans[position]
+            scanner = None
+            if pieces is not None and len(pieces) > 1:
+                delimiters = first_delimiters(file)
+                scanner = Scanner(file, delimiters) if delimiters is not None else None
+            for number in range(index, len(pieces) if pieces is not None else 1, count):
+                key = (position, number)
+                if pieces is None:
+                    from scrubber.inputs import read_file
+
+                    items = read_file(file, setup.input_format, setup.mapping)
+                else:
+                    items = read_piece(
+                        file,
+                        pieces[number],
+                        _Reader,
+                        scanner=scanner,
+                        started=lambda start, key=key: out.put(("start", key, start)),
+                        ended=lambda end, key=key: out.put(("end", key, end)),
+                    )
+                chunk: list[tuple[Any, str | None]] = []
+                for event in _scrubbed(scrubber, redactor, items):
+                    chunk.append(event)
+                    if len(chunk) >= CHUNK:
+                        out.put(("events", key, chunk))
+                        chunk = []
+                out.put(("events", key, chunk))
+                out.put(("done", key, None))
     except BaseException:  # noqa: BLE001 - reported to the main process, which stops the run
         out.put(("failed", None, traceback.format_exc()))
+
+
+def _redactor(setup: WorkerSetup):
+    if setup.redact_key is None:
+        return None
+    from scrubber.redact import Redactor
+
+    return Redactor(setup.redact_key)
+
+
+def _scrubbed(scrubber, redactor, items) -> Iterator[tuple[Any, str | None]]:
+    """(event, raw claim id) for what ``items`` hold, redacted when asked."""
+    if redactor is not None:
+        items = redactor.watch(items)
+    for event in scrubber.run(items):
+        raw_id = event.claim_id if isinstance(event, ClaimResult) else None
+        yield (redactor.event(event) if redactor else event), raw_id
+
+
+def _plan(file: Path, jobs: int, setup: WorkerSetup) -> list[Piece] | None:
+    """The pieces an X12 file is read in, or None: read whole by worker 0 (another format, or unreadable)."""
+    if not _is_x12(file, setup):
+        return None
+    try:
+        return plan(file, jobs)
+    except OSError:
+        return None
 
 
 class WorkerFailed(RuntimeError):
@@ -133,66 +166,66 @@ class WorkerFailed(RuntimeError):
 
 
 class _Stream:
-    """One worker's messages for the current file, as a stream of (event, raw claim id)."""
+    """One worker's messages, a piece at a time: the piece's start and end, and its events."""
 
     def __init__(self, channel, process):
         self.channel = channel
         self.process = process
-        self.buffer: list[tuple[Any, str | None]] = []
-        self.position = 0
-        self.finished_file: int | None = None
 
     def _receive(self) -> tuple:
         while True:
             try:
-                return self.channel.get(timeout=1)
+                message = self.channel.get(timeout=1)
             except queue.Empty:
                 if not self.process.is_alive():
                     raise WorkerFailed(f"worker {self.process.name} stopped (exit code {self.process.exitcode})") from None
+                continue
+            if message[0] == "failed":
+                raise WorkerFailed(message[2])
+            return message
 
-    def peek(self, file: int) -> tuple[Any, str | None] | None:
-        item = self.next(file)
-        if item is not None:
-            self.position -= 1
-        return item
+    def start(self, key: tuple[int, int]) -> PieceStart:
+        kind, received, payload = self._receive()
+        assert kind == "start" and received == key, (kind, received, key)
+        return payload
 
-    def next(self, file: int) -> tuple[Any, str | None] | None:
-        """The next event of ``file`` from this worker, or None when it has no more for that file."""
-        while self.position >= len(self.buffer):
-            if self.finished_file == file:
-                return None
-            kind, position, payload = self._receive()
-            if kind == "failed":
-                raise WorkerFailed(payload)
+    def events(self, key: tuple[int, int], ends: list[PieceEnd]) -> Iterator[tuple[Any, str | None]]:
+        """The events of piece ``key`` (file position, piece number), up to its "done"; its end goes into ``ends``."""
+        while True:
+            kind, received, payload = self._receive()
+            assert received == key, (kind, received, key)
             if kind == "done":
-                self.finished_file = position
-            else:
-                self.buffer, self.position = payload, 0
-        event = self.buffer[self.position]
-        self.position += 1
-        return event
+                return
+            if kind == "end":
+                ends.append(payload)
+            elif kind == "events":
+                yield from payload
+
+    def skip(self, key: tuple[int, int], started: bool) -> None:
+        """Drop piece ``key`` (the main process read that part of the file itself)."""
+        if not started:
+            self.start(key)
+        for _ in self.events(key, []):
+            pass
 
 
 def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[tuple[int, ClaimResult | ParseIssue, str | None]]:
     """(file position, event, raw claim id) for every file in order, as one process would produce them."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    sharded = [_is_x12(file, setup) for file in files]
+    plans = [_plan(file, jobs, setup) for file in files]
     channels = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(jobs)]
     processes = [
-        context.Process(target=_worker, args=(k, jobs, files, sharded, setup, channels[k], os.getpid()), name=f"scrubber-{k}", daemon=True)
+        context.Process(target=_worker, args=(k, jobs, files, plans, setup, channels[k], os.getpid()), name=f"scrubber-{k}", daemon=True)
         for k in range(jobs)
     ]
     for process in processes:
         process.start()
     streams = [_Stream(channel, process) for channel, process in zip(channels, processes)]
+    local = _Local(setup)
     try:
-        for position in range(len(files)):
-            merged = _merge_file(position, streams if sharded[position] else streams[:1], jobs if sharded[position] else 1)
-            for event, raw_id in merged:
+        for position, file in enumerate(files):
+            for event, raw_id in _merge_file(position, file, plans[position], streams, local):
                 yield position, event, raw_id
-            if not sharded[position]:
-                for stream in streams[1:]:
-                    assert stream.next(position) is None  # the other workers skipped this file
     finally:
         for process in processes:
             if process.is_alive():
@@ -201,27 +234,42 @@ def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[t
             process.join(timeout=5)
 
 
-def _merge_file(position: int, streams: list[_Stream], count: int) -> Iterator[tuple[Any, str | None]]:
-    """Claim i of the file comes from worker i mod count; input problems outside claims are de-duplicated."""
-    seen_issues: set[tuple] = set()
-    exhausted = [False] * count
-    turn = 0
-    while not all(exhausted):
-        worker = turn % count
-        item = None if exhausted[worker] else streams[worker].next(position)
-        if item is None:
-            exhausted[worker] = True
-            turn += 1
-            continue
-        event = item[0]
-        if isinstance(event, ClaimResult):
-            yield item
-            follower = streams[worker].peek(position)
-            if follower is not None and isinstance(follower[0], ParseIssue) and follower[0].unreadable_claim:
-                yield streams[worker].next(position)  # why that claim could not be read
-            turn += 1  # the next claim belongs to the next worker
-            continue
-        identity = (event.segment, event.location, event.message)
-        if identity not in seen_issues:
-            seen_issues.add(identity)
-            yield item
+class _Local:
+    """The main process's own scrubber, built the first time a file has to be read on here."""
+
+    def __init__(self, setup: WorkerSetup):
+        self.setup = setup
+        self._scrubber = None
+
+    def scrubbed(self, items) -> Iterator[tuple[Any, str | None]]:
+        if self._scrubber is None:
+            from scrubber.api import build_scrubber
+
+            self._scrubber = build_scrubber(self.setup.options)
+        return _scrubbed(self._scrubber, _redactor(self.setup), items)
+
+
+def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: list[_Stream], local: _Local) -> Iterator[tuple[Any, str | None]]:
+    """The file's events, piece after piece (piece k from worker k mod N). A piece's results are used only when
+    the state its worker rebuilt at its start equals the state the previous piece's reader reached there;
+    else the rest of the file is read here, from that real state (``x12_pieces``)."""
+    if pieces is None:
+        yield from streams[0].events((position, 0), [])
+        return
+    count = len(streams)
+    ends: list[PieceEnd] = []
+    for number, piece in enumerate(pieces):
+        stream = streams[number % count]
+        key = (position, number)
+        if number > 0:
+            start = stream.start(key)
+            previous = ends[-1] if ends else None
+            if previous is None or previous.fingerprint is None or start.fingerprint != previous.fingerprint:
+                if previous is not None:
+                    yield from local.scrubbed(read_rest(file, previous, _Reader, piece.start))
+                stream.skip(key, started=True)
+                for later in range(number + 1, len(pieces)):
+                    streams[later % count].skip((position, later), started=False)
+                return
+        ends.clear()
+        yield from stream.events(key, ends)

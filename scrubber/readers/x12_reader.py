@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from scrubber.model import ParseIssue
 from scrubber.readers.x12_loops import LoopTable, next_loop
-from scrubber.readers.x12_tokens import Segment, TokenIssue, X12SyntaxError, iter_segments
+from scrubber.readers.x12_tokens import Resume, Segment, TokenIssue, Tokens, X12SyntaxError
 from scrubber.readers.x12_values import BadSegment
 
 Handler = Callable[[Any, Segment], None]
@@ -100,6 +100,7 @@ class X12Reader:
         self.skipping = False  # inside a record another reader reads (837P sharding)
         self.out: list[Any] = []  # produced by the current segment, handed on by run()
         self.warned_component = False
+        self.stopped = False  # the input could not be tokenized on: nothing after it was read
         # The tables as instance attributes: on the hot path they are read faster than class attributes.
         self.loop_openers = self.LOOP_OPENERS
         self.handlers = self.HANDLERS
@@ -131,10 +132,14 @@ class X12Reader:
     # Handlers append what they produce to ``self.out``; ``run`` hands it on after each segment.
     # (A generator per segment cost a third of the reading time.)
 
-    def run(self, stream: BinaryIO) -> Iterator[Any]:
+    def run(self, stream: BinaryIO, resume: Resume | None = None, last: bool = True) -> Iterator[Any]:
+        """Read ``stream`` to its end. A piece of a file (``--jobs``) starts from ``resume`` with the state a
+        reader of the whole file had there (``restore``); unless it is the ``last`` piece, its end is not the
+        end of the input: the open record stays open."""
         out = self.out
+        tokens = self.tokens = Tokens(stream, resume, partial=not last)
         try:
-            for token in iter_segments(stream):
+            for token in tokens:
                 if token.__class__ is TokenIssue:
                     self.on_token_issue(token)
                 else:
@@ -143,18 +148,49 @@ class X12Reader:
                     yield from out
                     out.clear()
         except X12SyntaxError as error:
+            self.stopped = True
             self.close_record_as_unreadable(error.segment, str(error))
             self.report(error.segment, str(error), location="envelope")
             self.at_end_of_input(after_error=True)
             yield from out
+            out.clear()
             return
         except OSError as error:
+            self.stopped = True
             self.close_record_as_unreadable(None, f"read error: {error}")
             self.report(None, f"read error: {error}")
             yield from out
+            out.clear()
             return
-        self.at_end_of_input()
+        if last:
+            self.at_end_of_input()
         yield from out
+        out.clear()
+
+    def step(self, token: Segment | TokenIssue) -> list[Any]:
+        """Read one segment outside ``run``; what it produced."""
+        if token.__class__ is TokenIssue:
+            self.on_token_issue(token)  # type: ignore[arg-type]
+        else:
+            self.on_segment(token)  # type: ignore[arg-type]
+        produced = list(self.out)
+        self.out.clear()
+        return produced
+
+    # --- state, for reading a file in pieces (``--jobs``) ----------------------------------------
+    # Everything a reader carries from one segment to the next is in its instance attributes but these:
+    # its tables and output, and counters that only say how much was read.
+    _NOT_STATE = frozenset({"out", "file", "loop_openers", "handlers", "record_boundaries", "record_loops", "envelope", "tokens"})
+    _COUNTERS = frozenset({"records_seen", "ordinal"})
+
+    def state(self, compared: bool = False) -> dict[str, Any]:
+        """The reader's state (a copy can be pickled and ``restore``d); ``compared``: without the counters,
+        so two readers that reached the same place by different roads compare equal."""
+        skip = self._NOT_STATE | self._COUNTERS if compared else self._NOT_STATE
+        return {name: value for name, value in vars(self).items() if name not in skip}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
 
     def on_token_issue(self, token: TokenIssue) -> None:
         if self.skipping:

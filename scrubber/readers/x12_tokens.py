@@ -129,16 +129,19 @@ class SegmentText:
     they find the same interchanges and the same segment pieces.
     """
 
-    __slots__ = ("stream", "buffer", "eof", "delimiters", "skipped", "mark", "started")
+    __slots__ = ("stream", "buffer", "eof", "delimiters", "skipped", "mark", "started", "partial")
 
-    def __init__(self, stream: BinaryIO):
+    def __init__(self, stream: BinaryIO, resume: Resume | None = None, partial: bool = False):
         self.stream = stream
-        self.buffer = ""
+        self.buffer = resume.text if resume is not None else ""
         self.eof = False
-        self.delimiters: Delimiters | None = None  # None between interchanges
+        self.delimiters: Delimiters | None = resume.delimiters if resume is not None else None  # None between interchanges
         self.skipped = ""  # the layout skipped before an ISA by the last next_pieces()
         self.mark = ""  # the byte-order mark the input starts with, if any: not part of the text
-        self.started = False  # whether the start of the input (and its mark) was looked at
+        self.started = resume is not None  # whether the start of the input (and its mark) was looked at
+        # A piece of a file that is not its end (``--jobs``): the text after the piece's last terminator is
+        # left in ``buffer`` for the caller, not an error.
+        self.partial = partial
 
     def _read_chunk(self) -> str:
         """The next chunk of the input as text; '' at the end of the input."""
@@ -179,7 +182,7 @@ class SegmentText:
         terminator = self.delimiters.segment
         if terminator not in self.buffer and not self._read_through(terminator):
             rest = self.buffer.strip()
-            if rest:
+            if rest and not self.partial:
                 raise X12SyntaxError(
                     f"file ends inside a segment ({rest[:30]!r}...) with no terminator {terminator!r}",
                     segment=index + 1,
@@ -234,19 +237,59 @@ class SegmentText:
         self.delimiters = None
 
 
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where tokenizing a piece of a file starts (``--jobs`` workers each read one piece, numbering segments as
+    one reader would): with these ``delimiters`` (None: between interchanges), after segment ``index``, with
+    ``text`` read before the piece but not yet split into segments."""
+
+    delimiters: Delimiters | None
+    index: int
+    text: str = ""
+
+
+class Tokens:
+    """The segments of ``stream``; after iterating, ``index`` is the last segment's number and ``tail`` the
+    text after the last terminator. ``partial``: the stream is a piece that stops before the end of the
+    file (on a segment boundary, or ``tail`` says otherwise), so an unterminated end is not an error."""
+
+    def __init__(self, stream: BinaryIO, resume: Resume | None = None, partial: bool = False):
+        self.source = SegmentText(stream, resume, partial)
+        self.index = resume.index if resume is not None else 0
+
+    @property
+    def tail(self) -> str:
+        return self.source.buffer.strip(LAYOUT_WHITESPACE)
+
+    def resume(self) -> Resume:
+        """Where a reader of the rest of the input goes on from."""
+        return Resume(self.source.delimiters, self.index, self.source.buffer)
+
+    @property
+    def delimiters(self) -> Delimiters | None:
+        return self.source.delimiters
+
+    def __iter__(self) -> Iterator[Segment | TokenIssue]:
+        return _tokens(self.source, self.index, self)
+
+
 def iter_segments(stream: BinaryIO) -> Iterator[Segment | TokenIssue]:
     """Yield every segment of every interchange in ``stream``.
 
     Raises ``X12SyntaxError`` when nothing more can be tokenized (the caller reports it and stops);
     yields ``TokenIssue`` for a single bad segment and carries on.
     """
-    source = SegmentText(stream)
-    known_ids: set[str] = set()
-    index = 0
+    return _tokens(SegmentText(stream), 0, None)
 
+
+def _tokens(source: SegmentText, index: int, counter: Tokens | None) -> Iterator[Segment | TokenIssue]:
+    """The tokenizer; at the end it leaves the last segment's number in ``counter.index``."""
+    known_ids: set[str] = set()
     while True:
         pieces = source.next_pieces(index)
         if not pieces:
+            if counter is not None:
+                counter.index = index
             return
         delimiters = source.delimiters
         for position, piece in enumerate(pieces):
