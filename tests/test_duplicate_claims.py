@@ -1,5 +1,5 @@
-"""A CLM01 repeated within one transaction set: the later claim knows the earlier one's segment, in every
-shard of ``--jobs`` (each shard counts every CLM), and a new transaction set starts afresh."""
+"""A CLM01 repeated within one transaction set: the later claim knows the earlier one's segment, also when
+``--jobs`` reads the file in pieces (the earlier claim in another piece), and a new transaction set starts afresh."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import json
 
 from conftest import batch, claim, run_cli, subscriber, transaction
 from scrubber.model import Claim
-from scrubber.readers.x12_837p import read
+from scrubber.readers.x12_837p import _Reader, read
+from scrubber.readers.x12_pieces import read_in_pieces
 
 
-def claims_of(text: str, shard=None) -> list[Claim]:
-    return [item for item in read(io.BytesIO(text.encode()), "dup.837", shard) if isinstance(item, Claim)]
+def claims_of(text: str) -> list[Claim]:
+    return [item for item in read(io.BytesIO(text.encode()), "dup.837") if isinstance(item, Claim)]
 
 
 BODY = subscriber(2) + claim("A1") + subscriber(3) + claim("B2") + subscriber(4) + claim("A1")
@@ -24,12 +25,18 @@ def test_the_later_claim_points_at_the_earlier():
     assert repeated.source.same_id_as_segment == first.source.segment
 
 
-def test_every_shard_sees_it():
-    text = batch(BODY)
-    by_shard = [claims_of(text, (k, 2)) for k in range(2)]
-    read_back = {c.source.segment: c.source.same_id_as_segment for shard in by_shard for c in shard}
-    whole = {c.source.segment: c.source.same_id_as_segment for c in claims_of(text)}
-    assert read_back == whole
+def test_every_piece_sees_it(tmp_path):
+    path = tmp_path / "dup.837"
+    path.write_text(batch(BODY))
+    whole = {c.source.segment: c.source.same_id_as_segment for c in claims_of(batch(BODY))}
+    for piece_bytes in (60, 150, 300):
+        log: dict = {}
+        read_back = {
+            c.source.segment: c.source.same_id_as_segment
+            for c in read_in_pieces(path, 2, _Reader, piece_bytes, log)
+            if isinstance(c, Claim)
+        }
+        assert read_back == whole and log["pieces"] > 1 and log["read_on_from"] is None
 
 
 def test_a_new_transaction_set_starts_afresh():

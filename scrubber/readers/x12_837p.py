@@ -95,19 +95,15 @@ _LEADING_ID = re.compile(r"[A-Z0-9]+")
 _LOST = "LOST"  # the loop the reader is in after a broken HL: nothing is read until the next HL
 
 
-def read_path(path: str | Path, shard: tuple[int, int] | None = None) -> Iterator[Claim | ParseIssue]:
+def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
     """Read one 837P file. A file that cannot be opened becomes a ParseIssue."""
-    yield from read_opened(path, read, shard)
+    yield from read_opened(path, read)
 
 
-def read(stream: BinaryIO, file: str | None = None, shard: tuple[int, int] | None = None) -> Iterator[Claim | ParseIssue]:
-    """Yield every claim in ``stream`` and a ParseIssue for everything that could not be read.
-
-    ``shard=(k, n)`` reads only the claims whose position in the file (0, 1, 2, ... counting every CLM
-    segment) is k modulo n: n processes reading the same file with k = 0..n-1 together read every
-    claim exactly once. Each still sees the whole envelope, so envelope issues come from all of them.
-    """
-    yield from _Reader(file, shard).run(stream)
+def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:
+    """Yield every claim in ``stream`` and a ParseIssue for everything that could not be read (``--jobs``
+    reads a file in pieces instead: ``x12_pieces``)."""
+    yield from _Reader(file).run(stream)
 
 
 def _new_record() -> dict[str, Any]:
@@ -159,10 +155,8 @@ class _Reader(X12Reader):
 
     record: _ClaimBuilder | None
 
-    def __init__(self, file: str | None, shard: tuple[int, int] | None = None):
+    def __init__(self, file: str | None):
         super().__init__(file)
-        self.shard = shard
-        self.ordinal = 0  # CLM segments seen so far (the claim's position, for sharding)
         self.outside_reported = False  # "outside a transaction set" is said once per stretch
         self.reset_hierarchy()
         self.claim_ids: dict[str, int] = {}  # CLM01 -> its first CLM segment in this transaction set
@@ -198,18 +192,15 @@ class _Reader(X12Reader):
         if loop is not None:
             if loop == "2300":
                 self.at_record_boundary(loop)
-                if segment_id == "CLM":  # every claim counts, whichever shard reads it
+                if segment_id == "CLM":
                     self.claim_ids.setdefault(segment.get(1), segment.index)
             self.loop = loop
-            if self.skipping:
-                return
             hook = _HOOKS.get((loop, segment_id))
             if hook is not None and (loop == "2300" or self.record is not None) and not self.run_safely(hook, segment):
                 return
         else:
             current = self.loop
             if segment_id in _MAYBE_HIERARCHY and current in _CLAIM_LOOPS and _is_hierarchy_segment(segment):
-                # checked in every shard, so all agree on which later claims are unreadable
                 self.lose(segment.index, f"{_key(segment)} segment inside a claim (loop {current}): the HL before it is missing or broken")
                 return
             if current == _LOST:
@@ -217,8 +208,6 @@ class _Reader(X12Reader):
             allowed = _ALLOWED.get(current)
             if allowed is not None and segment_id not in allowed:
                 self.out_of_place(segment)
-                return
-            if self.skipping:
                 return
         rows = _ROWS.get(self.loop)
         by_qualifier = rows.get(segment_id) if rows is not None else None
@@ -253,8 +242,7 @@ class _Reader(X12Reader):
         """A segment its loop cannot hold: the segment that opens its own loop is missing."""
         message = f"{_key(segment)} segment cannot stand in loop {self.loop} (the segment that opens its loop is missing or broken)"
         if self.loop in _CLAIM_LOOPS:
-            if not self.skipping:
-                self.fail(segment.index, message)
+            self.fail(segment.index, message)
         else:
             self.lose(segment.index, message)
 
@@ -305,22 +293,15 @@ class _Reader(X12Reader):
         if garbled == "CLM" and self.transaction is not None:
             # a claim whose CLM is broken still counts: report it unreadable, with what follows it
             self.finish_record()
-            if self.owns_next_claim():
-                self.record = _ClaimBuilder({"claim_id": None, "elements": {}}, index)
-                self.break_record(index, f"2300 CLM: {message}")
-            else:
-                self.skipping = True
+            self.record = _ClaimBuilder({"claim_id": None, "elements": {}}, index)
+            self.break_record(index, f"2300 CLM: {message}")
             self.loop = "2300"
             return
         self.lose(index, message)
 
     def lose(self, index: int, message: str) -> None:
-        """Break the open claim; claims are unreadable until a valid HL re-anchors the hierarchy.
-
-        Inside a claim another shard reads, only the state changes: that shard reports it."""
-        if self.skipping:
-            pass
-        elif self.record is not None:
+        """Break the open claim; claims are unreadable until a valid HL re-anchors the hierarchy."""
+        if self.record is not None:
             self.break_record(index, message)
             self.finish_record()
         else:
@@ -343,7 +324,6 @@ class _Reader(X12Reader):
 
     def on_hl(self, segment: Segment) -> None:
         self.finish_record()
-        self.skipping = False
         hl_id, parent, level = segment.get(1), segment.get(2), segment.get(3)
         problem = None
         if not hl_id.isdigit():
@@ -386,17 +366,6 @@ class _Reader(X12Reader):
 
     # --- claims ---------------------------------------------------------------------------------
 
-    def at_record_boundary(self, loop: str) -> None:
-        """A new claim ends the claim before it; a claim of another shard is skipped whole."""
-        self.finish_record()
-        self.skipping = loop == "2300" and not self.owns_next_claim()
-
-    def owns_next_claim(self) -> bool:
-        """Count a CLM segment; True when this reader's shard reads that claim."""
-        ordinal = self.ordinal
-        self.ordinal += 1
-        return self.shard is None or ordinal % self.shard[1] == self.shard[0]
-
     def new_claim(self, segment: Segment) -> None:
         data: dict[str, Any] = {
             "elements": {},
@@ -436,8 +405,6 @@ class _Reader(X12Reader):
     def outside_transaction(self, segment: Segment) -> None:
         """A segment between SE and the next ST (a corrupt ST, a spurious SE): report it once, and
         still account for every claim in it as unreadable, so no claim vanishes."""
-        if segment.elements[0] == "CLM" and not self.owns_next_claim():
-            return
         if segment.elements[0] == "CLM":
             self.records_seen += 1
             self.report(

@@ -97,7 +97,6 @@ class X12Reader:
         self.implementation: str | None = None
         self.record: RecordBuilder | None = None  # the record being read
         self.records_seen = 0  # records finished, read or not
-        self.skipping = False  # inside a record another reader reads (837P sharding)
         self.out: list[Any] = []  # produced by the current segment, handed on by run()
         self.warned_component = False
         self.stopped = False  # the input could not be tokenized on: nothing after it was read
@@ -181,7 +180,7 @@ class X12Reader:
     # Everything a reader carries from one segment to the next is in its instance attributes but these:
     # its tables and output, and counters that only say how much was read.
     _NOT_STATE = frozenset({"out", "file", "loop_openers", "handlers", "record_boundaries", "record_loops", "envelope", "tokens"})
-    _COUNTERS = frozenset({"records_seen", "ordinal"})
+    _COUNTERS = frozenset({"records_seen"})
 
     def state(self, compared: bool = False) -> dict[str, Any]:
         """The reader's state (a copy can be pickled and ``restore``d); ``compared``: without the counters,
@@ -193,15 +192,12 @@ class X12Reader:
         vars(self).update(state)
 
     def on_token_issue(self, token: TokenIssue) -> None:
-        if self.skipping:
-            return  # inside a record another reader reads: that reader reports it
         self.fail(token.index, f"unreadable segment: {token.message}")
 
     def on_segment(self, segment: Segment) -> None:
         segment_id = segment.elements[0]
         envelope = self.envelope.get(segment_id)
         if envelope is not None:
-            self.skipping = False
             envelope(segment)
             return
         if self.transaction is None:
@@ -214,8 +210,6 @@ class X12Reader:
                 if loop in self.record_boundaries:
                     self.at_record_boundary(loop)
                 self.loop = loop
-        if self.skipping:
-            return
         handler = self.handlers.get(self.loop, _NO_HANDLERS).get(segment_id)
         if handler is None:
             return
