@@ -167,6 +167,8 @@ class ClaimFactory:
             state=state,
             birth_date=_birth_date(rng, 1935, 2004),
         )
+        # DMG03 from the member id's last digit, not from rng: the rest of the file stays as it was
+        subscriber = subscriber.model_copy(update={"sex": "F" if int(subscriber.member_id[-1]) % 2 else "M"})
         patient = None
         if filing != "MB" and rng.random() < 0.15:
             patient = Party(
@@ -175,6 +177,7 @@ class ClaimFactory:
                 state=state,
                 birth_date=_birth_date(rng, 2006, 2023),
                 relationship=rng.choice(("19", "01")),
+                sex="M" if subscriber.sex == "F" else "F",
             )
 
         # accident claims: mostly billed to the health plan (the CO-21 risk), some to the auto carrier
