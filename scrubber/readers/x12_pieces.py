@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,9 +156,11 @@ class Scanner:
         self.delimiters = delimiters
         element = re.escape(delimiters.element.encode("latin-1"))
         self.terminator = delimiters.segment.encode("latin-1")
-        self.pattern = re.compile(
-            b"(?:\\A(?:\xef\xbb\xbf)?|" + re.escape(self.terminator) + b")[" + _LAYOUT + b"]*(ISA|GS|ST|SE|HL|CLM)" + element
-        )
+        tags = b"[" + _LAYOUT + b"]*(ISA|GS|ST|SE|HL|CLM)" + element
+        # A pattern that starts with a literal (the terminator) is searched for several times faster than
+        # one that may also match at the start: the chunk's first segment is matched apart.
+        self.pattern = re.compile(re.escape(self.terminator) + tags)
+        self.first = re.compile(b"(?:\xef\xbb\xbf)?" + tags)
         self.found = _Envelope(delimiters)
         self.claim_ids: dict[str, int] = {}
         self.base = 0  # offset of the next chunk in the file
@@ -196,7 +199,8 @@ class Scanner:
             chunk, self.carry = data[:cut], data[cut:]
             base, counted = self.base, self.counted
             before = 0  # position in chunk up to which terminators are counted into `counted`
-            for match in self.pattern.finditer(chunk):
+            first = self.first.match(chunk)
+            for match in itertools.chain((first,) if first is not None else (), self.pattern.finditer(chunk)):
                 tag = match.group(1)
                 start = match.start(1)
                 counted += chunk.count(terminator_byte, before, start)
