@@ -10,6 +10,7 @@ file itself, from the real state). Queues are bounded: memory does not grow with
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -91,11 +92,16 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="scrubber-parent-watch", daemon=True).start()
 
 
-def _worker(index: int, count: int, files: list[Path], plans: list[list[Piece] | None], setup: WorkerSetup, out, parent: int | None = None) -> None:
+def _worker(
+    index: int, count: int, files: list[Path], plans: list[list[Piece] | None], setup: WorkerSetup, out,
+    parent: int | None = None, thresholds: tuple[int, ...] | None = None,
+) -> None:
     """Read, scrub and send piece ``index``, ``index + count``, ... of each file (a file not cut in pieces is
     one piece). Per piece: its start (unless it starts the file), its events, its end, then "done"."""
     if parent is not None:
         die_with_parent(parent)
+    if thresholds is not None:  # the main process's garbage-collector settings (a spawned worker starts afresh)
+        gc.set_threshold(*thresholds)
     try:
         from scrubber.api import build_scrubber
 
@@ -215,7 +221,7 @@ def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[t
     plans = [_plan(file, jobs, setup) for file in files]
     channels = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(jobs)]
     processes = [
-        context.Process(target=_worker, args=(k, jobs, files, plans, setup, channels[k], os.getpid()), name=f"scrubber-{k}", daemon=True)
+        context.Process(target=_worker, args=(k, jobs, files, plans, setup, channels[k], os.getpid(), gc.get_threshold()), name=f"scrubber-{k}", daemon=True)
         for k in range(jobs)
     ]
     for process in processes:
