@@ -49,6 +49,9 @@ def cli_scrubber(path: Path, engine: str):
     from scrubber.commands.common import load_rule_selection
 
     args = cli._parser().parse_args(["check", str(path), "--format", "json", "--output", os.devnull, "--engine", engine])
+    tune = getattr(cli, "tune_garbage_collector", None)
+    if tune is not None:  # what the CLI does to the garbage collector before it reads (checkouts that have it)
+        tune()
     cli._require_engine(args)
     options = apply_config(args)
     selection = argparse.Namespace(rules=options.rulesets, select=options.select, ignore=options.ignore)
