@@ -78,10 +78,9 @@ def batches(items: list, size: int):
 def one_round(path: Path, scrubber, rules) -> tuple[dict[str, float], dict, int]:
     """Seconds per stage, the report's summary, and the number of claims."""
     from scrubber import pipeline
-    from scrubber.findings import ClaimResult, Summary
+    from scrubber.findings import ClaimResult
     from scrubber.model import Claim
     from scrubber.readers.x12_837p import read_path
-    from scrubber.reporters import make_reporter
 
     seconds = dict.fromkeys(STAGES, 0.0)
     clock = time.perf_counter
@@ -144,6 +143,26 @@ def one_round(path: Path, scrubber, rules) -> tuple[dict[str, float], dict, int]
 
     # (e) the JSON reporter, as `scrubber check --format json -o /dev/null` drives it
     started = clock()
+    summary = json_report(events, scrubber, rules)
+    seconds["output"] = clock() - started
+    gc.unfreeze()
+    return seconds, summary.to_dict(), sum(isinstance(item, Claim) for item in items)
+
+
+def whole_pipeline(path: Path, scrubber, rules) -> tuple[float, dict]:
+    """The CLI's streaming path in this process: reader → Scrubber.run → JSON reporter to /dev/null."""
+    from scrubber.readers.x12_837p import read_path
+
+    started = time.perf_counter()
+    summary = json_report(scrubber.run(read_path(path)), scrubber, rules)
+    return time.perf_counter() - started, summary.to_dict()
+
+
+def json_report(events, scrubber, rules):
+    """Write ``events`` as `scrubber check --format json -o /dev/null` does; the report's summary."""
+    from scrubber.findings import ClaimResult, Summary
+    from scrubber.reporters import make_reporter
+
     summary = Summary(files=1, tables=scrubber.tables_in_use())
     with open(os.devnull, "w", encoding="utf-8") as out:
         reporter = make_reporter("json", out, rules=rules)
@@ -155,30 +174,7 @@ def one_round(path: Path, scrubber, rules) -> tuple[dict[str, float], dict, int]
                 summary.add_issue(event)
                 reporter.issue(event)
         reporter.finish(summary)
-    seconds["output"] = clock() - started
-    gc.unfreeze()
-    return seconds, summary.to_dict(), sum(isinstance(item, Claim) for item in items)
-
-
-def whole_pipeline(path: Path, scrubber, rules) -> tuple[float, dict]:
-    """The CLI's streaming path in this process: reader → Scrubber.run → JSON reporter to /dev/null."""
-    from scrubber.findings import ClaimResult, Summary
-    from scrubber.readers.x12_837p import read_path
-    from scrubber.reporters import make_reporter
-
-    started = time.perf_counter()
-    summary = Summary(files=1, tables=scrubber.tables_in_use())
-    with open(os.devnull, "w", encoding="utf-8") as out:
-        reporter = make_reporter("json", out, rules=rules)
-        for event in scrubber.run(read_path(path)):
-            if isinstance(event, ClaimResult):
-                summary.add(event)
-                reporter.claim(event)
-            else:
-                summary.add_issue(event)
-                reporter.issue(event)
-        reporter.finish(summary)
-    return time.perf_counter() - started, summary.to_dict()
+    return summary
 
 
 def streamed_read(path: Path) -> float:
