@@ -23,7 +23,16 @@ from scrubber.findings import ClaimResult
 from scrubber.model import ParseIssue
 from scrubber.options import ScrubOptions
 from scrubber.readers.x12_837p import _Reader
-from scrubber.readers.x12_pieces import Piece, PieceEnd, PieceStart, Scanner, first_delimiters, plan, read_piece, read_rest
+from scrubber.readers.x12_pieces import (
+    Piece,
+    PieceEnd,
+    PieceStart,
+    Scanner,
+    first_delimiters,
+    plan,
+    read_piece,
+    read_rest,
+)
 
 CHUNK = 256  # events per message between processes
 QUEUE_DEPTH = 32  # messages in flight per worker: a worker can run a piece or two ahead of the join

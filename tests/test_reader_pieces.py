@@ -19,6 +19,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_reader_corruption import (  # tests/ is on sys.path
+    _written,
+    apply,
+    batches,
+    corruptions,
+    split_segments,
+)
 
 from scrubber.api import build_scrubber
 from scrubber.model import Claim, ParseIssue
@@ -27,8 +34,6 @@ from scrubber.parallel import WorkerSetup, run_parallel
 from scrubber.readers import x12_pieces
 from scrubber.readers.x12_837p import _Reader, read_path
 from scrubber.readers.x12_tokens import Resume, Tokens, iter_segments
-
-from test_reader_corruption import _written, apply, batches, corruptions, split_segments  # tests/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from scrubber.readers.x12_tokens import LAYOUT_WHITESPACE, Delimiters, Resume, Tokens, X12SyntaxError, parse_isa_delimiters
+from scrubber.readers.x12_tokens import (
+    LAYOUT_WHITESPACE,
+    Delimiters,
+    Resume,
+    Tokens,
+    X12SyntaxError,
+    parse_isa_delimiters,
+)
 
 PIECE_BYTES = 1 << 20  # about 2,000 claims
 SCAN_CHUNK = 4 << 20  # bytes read at a time by the scans
