@@ -141,13 +141,15 @@ def _parse_message(message: str) -> list[tuple[str, str]]:
 
 def _compute(rules: list[tuple[Predicate | None, list[tuple[str, Predicate]]]], fact: dict[str, Any],
              claim: ClaimFacts, index: int | None) -> None:
+    """Set the pre-pass facts that are true. A false one is left out: the lowered rules test each with
+    ``eq: true``, which a missing fact fails as a false one does, and a third of the JSON sent to the engine
+    was ``false``s."""
     for guard, prepass in rules:
         if guard is not None and not guard(fact, claim, index):
-            for name, _ in prepass:
-                fact[name] = False  # the rule's plain comparisons already fail
-        else:
-            for name, predicate in prepass:
-                fact[name] = predicate(fact, claim, index)
+            continue  # the rule's plain comparisons already fail: its pre-pass facts stay out (false)
+        for name, predicate in prepass:
+            if predicate(fact, claim, index):
+                fact[name] = True
 
 
 class DurableEngine:
