@@ -153,7 +153,7 @@ def _layout(data: bytes) -> _Layout:
                     scope = scope.parent
                 line = None
             elif kind == "LX" and claim is not None:
-                line = int(segment.get(1)) if segment.get(1).isdigit() else None
+                line = int(segment.get(1)) if segment.get(1).isascii() and segment.get(1).isdigit() else None
             if kind in ("ISA", "GS", "GE", "IEA"):
                 continue
             current = claim or (transaction if kind in ("SE", "ST") else hl_scope)

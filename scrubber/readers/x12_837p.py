@@ -326,7 +326,7 @@ class _Reader(X12Reader):
         self.finish_record()
         hl_id, parent, level = segment.get(1), segment.get(2), segment.get(3)
         problem = None
-        if not hl_id.isdigit():
+        if not (hl_id.isascii() and hl_id.isdigit()):
             problem = f"HL01 {hl_id!r} is not a hierarchical id number"
         elif level not in _LEVEL_LOOPS:
             problem = f"HL03 {level!r} is not a hierarchical level (20, 22 or 23)"
@@ -334,7 +334,7 @@ class _Reader(X12Reader):
             problem = f"HL02 {parent!r} of a subscriber level is not the billing provider level ({self.level_ids['20']})"
         elif level == "23" and (self.level_ids["22"] is None or parent != self.level_ids["22"]):
             problem = f"HL02 {parent!r} of a patient level is not a readable subscriber level ({self.level_ids['22']})"
-        if hl_id.isdigit():
+        if hl_id.isascii() and hl_id.isdigit():
             if int(hl_id) != self.last_hl + 1 and problem is None:
                 self.report(
                     segment.index,

@@ -44,7 +44,7 @@ def date_value(qualifier: str, text: str, element: str) -> dt.date:
 
 def pointer_value(text: str, element: str) -> int:
     """A diagnosis pointer (1-12); some files write '1.00' for 1."""
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         value = int(text)
     else:
         number = parse_decimal(text, element)
@@ -170,7 +170,7 @@ def _compile(element: ElementRow, checked: bool = False) -> ValueReader:
             value = text(segment, reader, cache)
             if not value:
                 return None
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise BadSegment(f"{name} {value!r} is not a whole number")
             return int(value)
 

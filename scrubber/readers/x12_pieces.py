@@ -247,7 +247,7 @@ class Scanner:
                         found.hl20_end = at
                     if len(fields) > 3 and fields[3] == "20":
                         found.hl20, found.hl20_end = (at, number), None
-                    if len(fields) > 1 and fields[1].isdigit():
+                    if len(fields) > 1 and fields[1].isascii() and fields[1].isdigit():
                         found.last_hl = int(fields[1])
                 else:  # CLM
                     end = chunk.find(terminator_byte, start)

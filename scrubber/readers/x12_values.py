@@ -18,6 +18,8 @@ class BadSegment(ValueError):
 
 
 def parse_decimal(text: str, element: str) -> Decimal:
+    if not text.isascii() or "_" in text:  # Decimal() also takes other scripts' digits and 1_000
+        raise BadSegment(f"{element} {text!r} is not a number")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -41,7 +43,7 @@ def parse_date(text: str, element: str) -> dt.date:
     date = _DATES.get(text)
     if date is not None:
         return date
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not text.isascii() or not text.isdigit():  # int() would take other scripts' digits
         raise BadSegment(f"{element} {text!r} is not a CCYYMMDD date")
     try:
         date = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))

@@ -73,9 +73,9 @@ def parse_optional_date(text: str, what: str = "date") -> int | None:
 def _parse_date(key: str, what: str) -> int:
     key = key.removesuffix(".0")
     try:
-        if key.isdigit() and len(key) == 8:
+        if key.isascii() and key.isdigit() and len(key) == 8:
             day = date(int(key[:4]), int(key[4:6]), int(key[6:]))
-        elif key.isdigit() and len(key) == 7:
+        elif key.isascii() and key.isdigit() and len(key) == 7:
             year, ordinal = int(key[:4]), int(key[4:])
             first = date(year, 1, 1)
             day = first + timedelta(days=ordinal - 1)
