@@ -63,3 +63,14 @@ def test_an_amount_with_an_underscore_is_not_a_number():
     items = read_text(MIXED.replace(clm, clm.replace(f"*{charge}*", f"*{grouped}*", 1), 1))
     assert sum(isinstance(item, Claim) for item in items) == 1
     assert any(isinstance(item, ParseIssue) and f"{grouped!r} is not a number" in item.message for item in items)
+
+
+@pytest.mark.parametrize("fee", ["\u0661\u0662\u0660", "\uff11\uff12\uff10", "1_200", "\u00b9\u00b2"])
+def test_a_csv_amount_in_another_script_or_grouped_with_underscores_is_a_bad_cell(fee):
+    from scrubber.readers import csv as csv_reader
+
+    mapping = {"claim_id": "claim", "fields": {"line.procedure": "cpt", "line.charge": "fee", "line.service_date": "dos"}}
+    text = f"claim,cpt,fee,dos\nA1,99213,120,2026-01-10\nB1,99213,{fee},2026-01-10\n"
+    items = list(csv_reader.read(io.BytesIO(text.encode("utf-8")), "export.csv", mapping))
+    assert [type(item).__name__ for item in items] == ["Claim", "ParseIssue"]
+    assert f"{fee!r} is not an amount" in items[1].message and items[1].claim_id == "B1"

@@ -630,6 +630,8 @@ def _convert(kind: str, raw: str, column: ColumnSpec, spec: CsvMapping) -> Any:
 
 def _amount(text: str) -> Decimal:
     cleaned = _MONEY_NOISE.sub("", text)
+    if not cleaned.isascii() or "_" in cleaned:  # Decimal() also takes other scripts' digits and 1_000
+        raise _BadCell(f"{text!r} is not an amount")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
@@ -640,6 +642,8 @@ def _amount(text: str) -> Decimal:
 
 
 def _integer(text: str) -> int:
+    if not text.isascii() or "_" in text:
+        raise _BadCell(f"{text!r} is not a whole number")
     try:
         value = Decimal(text)
     except InvalidOperation:
