@@ -163,3 +163,16 @@ def test_run_parallel_with_many_small_pieces_equals_one_process(monkeypatch):
     single = [(position, event) for position, file in enumerate(files) for event in scrubber.run(read_path(file))]
     assert parallel == single
     assert len(x12_pieces.plan(files[0], 3)) > 3
+
+
+def test_a_rebuild_that_fails_is_read_on_not_a_failed_run(generated, monkeypatch):
+    """Whatever goes wrong while guessing a piece's start state, the worker says it has no guess and the
+    rest of the file is read from the real state: the same items, never an error of the run."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    whole = list(read_path(generated))
+    monkeypatch.setattr(x12_pieces, "rebuild", broken)
+    joined, log = pieces_read(generated, 2, 3000)
+    assert joined == whole and log["read_on_from"] == 1
