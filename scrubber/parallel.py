@@ -1,8 +1,9 @@
 """``scrubber check --jobs N``: N worker processes, one engine each, results in input order.
 
-An X12 file is cut into N pieces by byte offset, at ST or HL*20/HL*22 segments (``x12_pieces``): each
-worker tokenizes, reads and scrubs only its piece, after rebuilding the reader state at the piece's start
-from a byte scan. Other formats are read whole by worker 0. The main process joins the workers' streams
+An X12 file is cut by byte offset into pieces of about 1 MB (at least N), at ST or HL*20/HL*22 segments
+(``x12_pieces``), dealt out in turn (piece k to worker k mod N): each worker tokenizes, reads and scrubs
+only its pieces, after rebuilding the reader state at each piece's start from a byte scan. Other formats
+are read whole by worker 0. The main process joins the workers' streams
 piece after piece, so the report is the one a single process writes: each rebuilt state is checked
 against the state the previous worker reached (when they differ, the main process reads the rest of that
 file itself, from the real state). Queues are bounded: memory does not grow with the batch.
