@@ -31,8 +31,8 @@ from scrubber.readers.x12_pieces import (
     Scanner,
     first_delimiters,
     plan,
+    read_on,
     read_piece,
-    read_rest,
 )
 
 CHUNK = 256  # events per message between processes
@@ -268,7 +268,8 @@ class _Local:
 def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: list[_Stream], local: _Local) -> Iterator[tuple[Any, str | None]]:
     """The file's events, piece after piece (piece k from worker k mod N). A piece's results are used only when
     the state its worker rebuilt at its start equals the state the previous piece's reader reached there;
-    else the rest of the file is read here, from that real state (``x12_pieces``)."""
+    else that piece is read here, from that real state (``x12_pieces.read_on``), and its end is what the
+    next piece's guess is checked against."""
     if pieces is None:
         yield from streams[0].events((position, 0), [])
         return
@@ -280,12 +281,12 @@ def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: 
         if number > 0:
             start = stream.start(key)
             previous = ends[-1] if ends else None
-            if previous is None or previous.fingerprint is None or start.fingerprint != previous.fingerprint:
-                if previous is not None:
-                    yield from local.scrubbed(read_rest(file, previous, _Reader, piece.start))
+            if previous is None:  # every piece but the last ends with a state (read_piece, read_on)
+                raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
+            if previous.fingerprint is None or start.fingerprint != previous.fingerprint:
+                ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
+                yield from local.scrubbed(read_on(file, piece, previous, _Reader, ends.append))
                 stream.skip(key, started=True)
-                for later in range(number + 1, len(pieces)):
-                    streams[later % count].skip((position, later), started=False)
-                return
+                continue
         ends.clear()
         yield from stream.events(key, ends)

@@ -36,7 +36,7 @@ def test_every_piece_sees_it(tmp_path):
             for c in read_in_pieces(path, 2, _Reader, piece_bytes, log)
             if isinstance(c, Claim)
         }
-        assert read_back == whole and log["pieces"] > 1 and log["read_on_from"] is None
+        assert read_back == whole and log["pieces"] > 1 and log["read_here"] == []
 
 
 def test_a_new_transaction_set_starts_afresh():

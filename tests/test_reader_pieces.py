@@ -60,7 +60,7 @@ def test_pieces_joined_equal_the_whole_file(tmp_path_factory, batch, data):
     joined, log = pieces_read(path, workers, piece_bytes)
     assert joined == whole
     if corrupted == "clean":
-        assert log["read_on_from"] is None, log
+        assert log["read_here"] == [], log
 
 
 def test_a_clean_file_is_cut_into_pieces_that_each_hold_their_own_claims():
@@ -72,7 +72,7 @@ def test_a_clean_file_is_cut_into_pieces_that_each_hold_their_own_claims():
         assert data[piece.start : piece.start + 3] in (b"HL*", b"ST*")
     whole = list(read_path(path))
     joined, log = pieces_read(path, 2, 500)
-    assert joined == whole and log["read_on_from"] is None and log["pieces"] == len(pieces)
+    assert joined == whole and log["read_here"] == [] and log["pieces"] == len(pieces)
     # each piece reads only the claims whose CLM lies in its bytes
     offsets = {}
     position = 0
@@ -105,7 +105,7 @@ def test_a_state_the_scan_cannot_see_is_read_on_from_the_real_one(generated, tmp
     assert sum("ISA16 declares" in item.message for item in whole if isinstance(item, ParseIssue)) == 1
     joined, log = pieces_read(path, 2, 4000)
     assert joined == whole
-    assert log["pieces"] > 2 and log["read_on_from"] == 1
+    assert log["pieces"] > 2 and log["read_here"][0] == 1
 
 
 def test_a_generated_batch_in_many_pieces(generated):
@@ -113,7 +113,7 @@ def test_a_generated_batch_in_many_pieces(generated):
     for piece_bytes in (700, 3000, 9000):
         joined, log = pieces_read(generated, 3, piece_bytes)
         assert joined == whole
-        assert log["pieces"] > 3 and log["read_on_from"] is None
+        assert log["pieces"] > 3 and log["read_here"] == []
 
 
 def test_a_file_of_two_interchanges_with_other_delimiters(tmp_path):
@@ -151,12 +151,17 @@ def test_tokens_resume_numbering_and_tail():
     assert tokens.resume() == Resume(delimiters, 5, "HL*1**2")
 
 
-def test_run_parallel_with_many_small_pieces_equals_one_process(monkeypatch):
-    """The real multiprocess path (fork), with pieces small enough that each worker gets several."""
+def test_run_parallel_with_many_small_pieces_equals_one_process(monkeypatch, generated, tmp_path):
+    """The real multiprocess path (fork), with pieces small enough that each worker gets several, and a file
+    whose wrong guesses make the main process read some pieces itself."""
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("needs fork to carry the small piece size into the workers")
     monkeypatch.setattr(x12_pieces, "PIECE_BYTES", 400)
-    files = [ROOT / "fixtures" / "837p" / "mixed-batch.837", *sorted((ROOT / "fixtures" / "837p" / "bad").glob("*.837"))]
+    files = [
+        ROOT / "fixtures" / "837p" / "mixed-batch.837",
+        broken_subscriber(generated, tmp_path),
+        *sorted((ROOT / "fixtures" / "837p" / "bad").glob("*.837")),
+    ]
     setup = WorkerSetup(ScrubOptions())
     parallel = [(position, event) for position, event, _ in run_parallel(files, 3, setup)]
     scrubber = build_scrubber(ScrubOptions())
@@ -175,4 +180,30 @@ def test_a_rebuild_that_fails_is_read_on_not_a_failed_run(generated, monkeypatch
     whole = list(read_path(generated))
     monkeypatch.setattr(x12_pieces, "rebuild", broken)
     joined, log = pieces_read(generated, 2, 3000)
-    assert joined == whole and log["read_on_from"] == 1
+    assert joined == whole and log["read_here"] == list(range(1, log["pieces"]))
+
+
+def test_after_a_wrong_guess_the_later_pieces_are_used_again(generated, tmp_path):
+    """A broken subscriber HL (its parent is not the billing provider) in the middle of the file: the guesses
+    of the pieces under that subscriber are wrong and those pieces are read from the real state; once the
+    hierarchy is whole again (the next HL*22), the workers' pieces are used again."""
+    path = broken_subscriber(generated, tmp_path)
+    whole = list(read_path(path))
+    assert any(isinstance(item, ParseIssue) and "HL02 '999'" in item.message for item in whole)
+    for piece_bytes in (500, 1200):
+        joined, log = pieces_read(path, 2, piece_bytes)
+        assert joined == whole
+        assert log["read_here"] and log["read_here"][-1] < log["pieces"] - 1, log  # later pieces from the workers
+
+
+def broken_subscriber(generated: Path, directory: Path) -> Path:
+    """The generated batch with the HL02 of its middle subscriber pointing at no billing provider."""
+    segments = generated.read_text(encoding="latin-1").split("~")
+    subscribers = [i for i, segment in enumerate(segments) if segment.strip().startswith("HL*") and segment.strip().split("*")[3] == "22"]
+    middle = subscribers[len(subscribers) // 2]
+    fields = segments[middle].split("*")
+    fields[2] = "999"
+    segments[middle] = "*".join(fields)
+    path = directory / "broken-subscriber.837"
+    path.write_text("~".join(segments), encoding="latin-1")
+    return path

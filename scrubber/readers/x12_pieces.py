@@ -15,8 +15,9 @@ the boundary segment too and sends its state after it (``PieceEnd.fingerprint``)
 the state it guessed after the same segment (``PieceStart.fingerprint``). The two must be equal,
 everything the reader carries included, for the second worker's results to be used. When they differ (a
 broken hierarchy before the boundary, segments counted differently, a component-separator warning already
-given), the rest of the file is read in the main process, starting from the first worker's real state
-(``PieceEnd.state``), exactly as one reader would have read it. A guess can cost time, never a result.
+given), that piece is read again in the main process, starting from the first worker's real state
+(``PieceEnd.state``), exactly as one reader would have read it; its end is the real state the next piece's
+guess is checked against. A guess can cost time, never a result.
 """
 
 from __future__ import annotations
@@ -422,17 +423,22 @@ class _Slice(io.RawIOBase):
         return data
 
 
-def read_rest(path: Path, end: PieceEnd, make_reader: Callable[[str], Any], start: int) -> Iterator[Any]:
-    """What one reader of the whole file yields from byte ``start`` on, given the state it had there."""
+def read_on(path: Path, piece: Piece, previous: PieceEnd, make_reader: Callable[[str], Any], ended: Callable[[PieceEnd], None]) -> Iterator[Any]:
+    """What one reader of the whole file yields for ``piece``, read from the real state the previous piece's
+    reader reached (``previous``) instead of a rebuilt one; ``ended`` is told where it stopped, as
+    ``read_piece`` does, so the next piece's guess can be checked against it."""
     reader = make_reader(str(path))
-    reader.restore(end.state)
-    if end.resume is None:  # the reader had stopped: nothing after that point is read
+    reader.restore(previous.state)
+    if previous.resume is None:  # the reader had stopped: nothing after that point is read
+        ended(PieceEnd(previous.state, None, None))
         return
+    last = piece.end is None
     with open(path, "rb") as stream:
-        stream.seek(start)
-        yield from reader.run(stream, end.resume, last=True)
-
-
+        stream.seek(piece.start)
+        bounded = stream if last else _Slice(stream, piece.end - piece.start)
+        yield from reader.run(bounded, previous.resume, last=last)
+    if not last:
+        yield from _end_piece(path, piece, reader, ended)
 
 
 def read_in_pieces(
@@ -440,10 +446,10 @@ def read_in_pieces(
 ) -> Iterator[Any]:
     """The pieces read one after another in this process, joined as ``--jobs`` joins them (and checked the
     same way): what one reader of the whole file yields. For tests, and to show the protocol; ``log`` is told
-    how many pieces there were and from which one on (if any) the rest was read on from the real state."""
+    how many pieces there were and which were read on from the real state (``read_here``: their guess was wrong)."""
     pieces = plan(path, count, piece_bytes)
     log = log if log is not None else {}
-    log.update(pieces=len(pieces), read_on_from=None)
+    log.update(pieces=len(pieces), read_here=[])
     delimiters = first_delimiters(path)
     scanner = Scanner(path, delimiters) if delimiters is not None else None
     previous: PieceEnd | None = None
@@ -452,8 +458,8 @@ def read_in_pieces(
         ends: list[PieceEnd] = []
         items = list(read_piece(path, piece, make_reader, scanner=scanner, started=starts.append, ended=ends.append))
         if previous is not None and (previous.fingerprint is None or starts[0].fingerprint != previous.fingerprint):
-            log["read_on_from"] = pieces.index(piece)
-            yield from read_rest(path, previous, make_reader, piece.start)
-            return
+            log["read_here"].append(pieces.index(piece))
+            ends = []
+            items = list(read_on(path, piece, previous, make_reader, ends.append))
         yield from items
         previous = ends[0] if ends else None
