@@ -93,10 +93,10 @@ def generated(tmp_path_factory) -> Path:
     return path
 
 
-def test_a_state_the_scan_cannot_see_is_read_on_from_the_real_one(generated, tmp_path):
+def test_a_component_separator_warning_is_given_once_across_pieces(generated, tmp_path):
     """A service line early in the file writes its composite with '>' where ISA16 declares ':': the reader
-    warns once per transaction set and remembers it. A worker starting later cannot know, so its guess is
-    refused and the rest is read from the previous piece's real state: the same single warning."""
+    warns once per transaction set and remembers it. The scan sees such a character in the set before a
+    boundary and guesses the warning given; the guesses hold, and there is still exactly one warning."""
     text = generated.read_text(encoding="latin-1")
     at = text.index("SV1*HC:")
     path = tmp_path / "component.837"
@@ -105,7 +105,22 @@ def test_a_state_the_scan_cannot_see_is_read_on_from_the_real_one(generated, tmp
     assert sum("ISA16 declares" in item.message for item in whole if isinstance(item, ParseIssue)) == 1
     joined, log = pieces_read(path, 2, 4000)
     assert joined == whole
-    assert log["pieces"] > 2 and log["read_here"][0] == 1
+    assert log["pieces"] > 2 and log["read_here"] == []
+
+
+def test_a_wrong_separator_guess_is_caught(generated, tmp_path):
+    """A '>' in free text (NTE) is no component separator: the guess 'warned already' is wrong, caught by the
+    check, and those pieces are read from the real state; a later real '>' composite still warns once."""
+    text = generated.read_text(encoding="latin-1")
+    first_line = text.index("SV1*HC:")
+    path = tmp_path / "nte.837"
+    late = text.rindex("SV1*HC:")
+    text = text[:late] + "SV1*HC>" + text[late + len("SV1*HC:") :]
+    path.write_text(text[:first_line] + "NTE*ADD*SEE NOTE > HERE~" + text[first_line:], encoding="latin-1")
+    whole = list(read_path(path))
+    joined, log = pieces_read(path, 2, 4000)
+    assert joined == whole
+    assert log["read_here"], log
 
 
 def test_a_generated_batch_in_many_pieces(generated):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from scrubber.readers.x12_reader import FALLBACK_COMPONENT_SEPARATORS
 from scrubber.readers.x12_tokens import (
     LAYOUT_WHITESPACE,
     Delimiters,
@@ -149,6 +150,9 @@ class _Envelope:
     last_hl: int = 0  # the last numeric HL01 in the transaction set
     claim_ids: dict[str, int] | None = None  # CLM01 -> its first CLM segment in the transaction set
     terminators: int = 0  # segment terminators before the boundary (the boundary segment is number this + 1)
+    # a character the reader takes for a component separator when ISA16's is not there ('HC>99213') occurs in
+    # the transaction set: the guess that the reader has given its once-per-set warning already
+    other_separator: bool = False
 
 
 class _Unsure(Exception):
@@ -170,6 +174,11 @@ class Scanner:
         self.pattern = re.compile(re.escape(self.terminator) + tags)
         self.first = re.compile(b"(?:\xef\xbb\xbf)?" + tags)
         self.found = _Envelope(delimiters)
+        self.other_separators = [
+            candidate.encode("latin-1")
+            for candidate in FALLBACK_COMPONENT_SEPARATORS
+            if candidate not in (delimiters.component, delimiters.element, delimiters.segment)
+        ]
         self.claim_ids: dict[str, int] = {}
         self.base = 0  # offset of the next chunk in the file
         self.counted = 0  # terminators before it
@@ -234,6 +243,7 @@ class Scanner:
                     found.transaction_count += 1
                     found.header_end = found.hl20 = found.hl20_end = None
                     found.last_hl = 0
+                    found.other_separator = False
                     self.claim_ids = {}
                 elif tag == b"SE":
                     found.st = None
@@ -254,6 +264,9 @@ class Scanner:
                     end = chunk.find(terminator_byte, start)
                     fields = chunk[start:end].decode("latin-1").split(self.delimiters.element)
                     self.claim_ids.setdefault(fields[1] if len(fields) > 1 else "", number)
+            if found.st is not None and not found.other_separator:
+                since = max(found.st[0] - base, 0)  # the transaction set's part of the chunk
+                found.other_separator = any(chunk.find(other, since) >= 0 for other in self.other_separators)
             self.counted = counted + chunk.count(terminator_byte, before)
             self.base = base + cut
 
@@ -321,6 +334,7 @@ def rebuild(reader: Any, path: Path, start: int, scanner: Scanner) -> tuple[Any,
     if boundary.elements[0] == "HL":
         reader.last_hl = found.last_hl
         reader.claim_ids = dict(found.claim_ids or {})
+        reader.warned_component = reader.warned_component or found.other_separator
     reader.records_seen = 1  # claims were read before this piece (only 'no interchange found' asks)
     return boundary, Resume(delimiters, boundary.index)
 

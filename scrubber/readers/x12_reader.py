@@ -32,7 +32,7 @@ from scrubber.readers.x12_values import BadSegment
 Handler = Callable[[Any, Segment], None]
 
 _NO_HANDLERS: dict[str, Handler] = {}
-_FALLBACK_COMPONENT_SEPARATORS = (">", ":", "^", "|")
+FALLBACK_COMPONENT_SEPARATORS = (">", ":", "^", "|")
 
 
 class SegmentHandlers:
@@ -299,7 +299,7 @@ class X12Reader:
         declared = segment.delimiters.component
         if declared in value or not value:
             return value.split(declared)
-        for candidate in _FALLBACK_COMPONENT_SEPARATORS:
+        for candidate in FALLBACK_COMPONENT_SEPARATORS:
             if candidate != declared and candidate in value:
                 if not self.warned_component:
                     self.warned_component = True
