@@ -26,7 +26,13 @@ from pydantic import BaseModel, ValidationError
 
 from scrubber.model import ParseIssue
 from scrubber.readers.x12_loops import LoopTable, next_loop
-from scrubber.readers.x12_tokens import Resume, Segment, TokenIssue, Tokens, X12SyntaxError
+from scrubber.readers.x12_tokens import (
+    Resume,
+    Segment,
+    TokenIssue,
+    Tokens,
+    X12SyntaxError,
+)
 from scrubber.readers.x12_values import BadSegment
 
 Handler = Callable[[Any, Segment], None]
