@@ -1,7 +1,7 @@
-"""Reading one X12 file in pieces, one per ``--jobs`` worker, with the report one reader would write.
+"""Reading one X12 file in pieces (``--jobs`` deals them out to its workers), with the report one reader would write.
 
 A file is cut by byte offset where a reader's state is easy to rebuild: at an ST, or at an HL whose
-level is 20 (billing provider) or 22 (subscriber), so each worker tokenizes only its own piece.
+level is 20 (billing provider) or 22 (subscriber), so each worker tokenizes only its own pieces.
 
 A worker starting at such a boundary does not read what came before it. It rebuilds the state a reader
 of the whole file would have there from a byte scan of the file up to the boundary (counting segment
@@ -15,7 +15,7 @@ the boundary segment too and sends its state after it (``PieceEnd.fingerprint``)
 the state it guessed after the same segment (``PieceStart.fingerprint``). The two must be equal,
 everything the reader carries included, for the second worker's results to be used. When they differ (a
 broken hierarchy before the boundary, segments counted differently, a component-separator warning already
-given), that piece is read again in the main process, starting from the first worker's real state
+given; a wrong guess of the last is caught like any other), that piece is read again in the main process, starting from the first worker's real state
 (``PieceEnd.state``), exactly as one reader would have read it; its end is the real state the next piece's
 guess is checked against. A guess can cost time, never a result.
 """
