@@ -30,6 +30,7 @@ from scrubber.readers.x12_pieces import (
     PieceStart,
     Scanner,
     first_delimiters,
+    guess_holds,
     plan,
     read_on,
     read_piece,
@@ -283,7 +284,7 @@ def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: 
             previous = ends[-1] if ends else None
             if previous is None:  # every piece but the last ends with a state (read_piece, read_on)
                 raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
-            if previous.fingerprint is None or start.fingerprint != previous.fingerprint:
+            if not guess_holds(previous, start):
                 ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
                 yield from local.scrubbed(read_on(file, piece, previous, _Reader, ends.append))
                 stream.skip(key, started=True)

@@ -38,6 +38,7 @@ from scrubber.readers.x12_tokens import (
     Tokens,
     X12SyntaxError,
     parse_isa_delimiters,
+    strip_layout,
 )
 
 PIECE_BYTES = 1 << 20  # about 2,000 claims
@@ -76,9 +77,8 @@ def first_delimiters(path: Path) -> Delimiters | None:
     """The delimiters of the file's first ISA, or None (no ISA where a file should start)."""
     with open(path, "rb") as stream:
         head = stream.read(512).decode("latin-1")
-    text = head.lstrip(LAYOUT_WHITESPACE + "\ufeff\xef\xbb\xbf")
     try:
-        return parse_isa_delimiters(text[:200])
+        return parse_isa_delimiters(strip_layout(head)[:200])  # what the tokenizer skips before an ISA
     except X12SyntaxError:
         return None
 
@@ -271,63 +271,61 @@ class Scanner:
             self.base = base + cut
 
 
-def _segments(path: Path, start: int, end: int, delimiters: Delimiters, number: int) -> Iterator[Any]:
+def _segment_end(stream: Any, offset: int, delimiters: Delimiters) -> int:
+    """The offset just past the terminator of the short segment (ISA, GS, HL, ST) at ``offset``."""
+    stream.seek(offset)
+    stop = stream.read(MAX_BOUNDARY_SEGMENT).find(delimiters.segment.encode("latin-1"))
+    if stop < 0:
+        raise _Unsure("no short segment there")
+    return offset + stop + 1
+
+
+def _segments(stream: Any, start: int, end: int, delimiters: Delimiters, number: int) -> list[Any]:
     """The segments of bytes ``start``..``end``, the first numbered ``number``."""
-    with open(path, "rb") as stream:
-        stream.seek(start)
-        data = stream.read(end - start)
-    tokens = Tokens(io.BytesIO(data), Resume(delimiters, number - 1), partial=True)
-    yield from tokens
+    stream.seek(start)
+    tokens = Tokens(io.BytesIO(stream.read(end - start)), Resume(delimiters, number - 1), partial=True)
+    segments = list(tokens)
     if tokens.tail:
         raise _Unsure("a fragment that does not end on a segment")
+    return segments
 
 
-def _boundary_segment(path: Path, start: int, delimiters: Delimiters, number: int) -> Any:
-    """The segment at ``start`` (an HL or ST), numbered ``number``."""
-    with open(path, "rb") as stream:
-        stream.seek(start)
-        data = stream.read(MAX_BOUNDARY_SEGMENT)
-    end = data.find(delimiters.segment.encode("latin-1"))
-    if end < 0:
-        raise _Unsure("no boundary segment")
-    tokens = list(Tokens(io.BytesIO(data[: end + 1]), Resume(delimiters, number - 1), partial=True))
-    if len(tokens) != 1 or getattr(tokens[0], "elements", [""])[0] not in ("HL", "ST"):
+def _boundary_segment(stream: Any, start: int, delimiters: Delimiters, number: int) -> tuple[Any, int]:
+    """The segment at ``start`` (an HL or ST), numbered ``number``, and the offset just past it."""
+    end = _segment_end(stream, start, delimiters)
+    segments = _segments(stream, start, end, delimiters, number)
+    if len(segments) != 1 or getattr(segments[0], "elements", [""])[0] not in ("HL", "ST"):
         raise _Unsure("the boundary is not an HL or ST segment")
-    return tokens[0]
+    return segments[0], end
 
 
-def rebuild(reader: Any, path: Path, start: int, scanner: Scanner) -> tuple[Any, Resume]:
+def rebuild(reader: Any, path: Path, start: int, scanner: Scanner) -> tuple[Any, Resume, int]:
     """Put ``reader`` in the state a reader of the whole file is in just before ``start``, as far as a scan
-    can tell (checked later against the real one); the boundary segment and where reading goes on after it.
-    Raises ``_Unsure`` when the scan cannot tell."""
+    can tell (checked later against the real one); the boundary segment, where reading goes on after it, and
+    the offset just past it. Raises ``_Unsure`` when the scan cannot tell."""
     delimiters = scanner.delimiters
     found = scanner.advance(start)
     if found.isa is None or found.gs is None:
         raise _Unsure("no ISA or GS before the boundary")
-    boundary = _boundary_segment(path, start, delimiters, found.terminators + 1)
-    fragments = [found.isa, found.gs]
-    ends = {found.isa: None, found.gs: None}
-    if boundary.elements[0] == "HL":
-        if found.st is None:
-            raise _Unsure("an HL outside a transaction set")
-        fragments.append(found.st)
-        ends[found.st] = found.header_end if found.header_end is not None else start
-        if boundary.get(3) == "22":
-            if found.hl20 is None:
-                raise _Unsure("a subscriber with no billing provider before it")
-            fragments.append(found.hl20)
-            ends[found.hl20] = found.hl20_end if found.hl20_end is not None else start
     with open(path, "rb") as stream:
+        boundary, after = _boundary_segment(stream, start, delimiters, found.terminators + 1)
+        fragments = [found.isa, found.gs]
+        ends = {found.isa: None, found.gs: None}
+        if boundary.elements[0] == "HL":
+            if found.st is None:
+                raise _Unsure("an HL outside a transaction set")
+            fragments.append(found.st)
+            ends[found.st] = found.header_end if found.header_end is not None else start
+            if boundary.get(3) == "22":
+                if found.hl20 is None:
+                    raise _Unsure("a subscriber with no billing provider before it")
+                fragments.append(found.hl20)
+                ends[found.hl20] = found.hl20_end if found.hl20_end is not None else start
         for offset, number in fragments:
             end = ends[(offset, number)]
             if end is None:  # one segment: up to its terminator
-                stream.seek(offset)
-                text = stream.read(MAX_BOUNDARY_SEGMENT)
-                stop = text.find(delimiters.segment.encode("latin-1"))
-                if stop < 0:
-                    raise _Unsure("an envelope segment without a terminator")
-                end = offset + stop + 1
-            for token in _segments(path, offset, end, delimiters, number):
+                end = _segment_end(stream, offset, delimiters)
+            for token in _segments(stream, offset, end, delimiters, number):
                 reader.step(token)
     reader.group_count = found.group_count
     reader.transaction_count = found.transaction_count  # the ST segments before the boundary
@@ -336,13 +334,18 @@ def rebuild(reader: Any, path: Path, start: int, scanner: Scanner) -> tuple[Any,
         reader.claim_ids = dict(found.claim_ids or {})
         reader.warned_component = reader.warned_component or found.other_separator
     reader.records_seen = 1  # claims were read before this piece (only 'no interchange found' asks)
-    return boundary, Resume(delimiters, boundary.index)
+    return boundary, Resume(delimiters, boundary.index), after
 
 
 def fingerprint(reader: Any, produced: list[Any], resume: Resume | None) -> Any:
     """What must be equal between the real and the rebuilt reader after a boundary segment (a copy: the
     reader goes on changing its own)."""
     return copy.deepcopy((reader.state(compared=True), produced, resume))
+
+
+def guess_holds(previous: PieceEnd, start: PieceStart) -> bool:
+    """Whether a piece's rebuilt start state is the state the previous piece's reader really reached."""
+    return previous.fingerprint is not None and start.fingerprint == previous.fingerprint
 
 
 def read_piece(
@@ -365,7 +368,7 @@ def read_piece(
         try:
             if scanner is None:
                 raise _Unsure("no ISA")
-            boundary, resume = rebuild(reader, path, piece.start, scanner)
+            boundary, resume, start = rebuild(reader, path, piece.start, scanner)
             reader.out.clear()
             produced = reader.step(boundary)
             started(PieceStart(fingerprint(reader, produced, resume)))
@@ -373,7 +376,6 @@ def read_piece(
             started(PieceStart(None))  # never equal to a real fingerprint: the main process reads on
             return
         yield from produced
-        start = piece.start + _segment_length(path, piece.start, scanner.delimiters)
     else:
         start = 0
     last = piece.end is None
@@ -391,13 +393,14 @@ def _end_piece(path: Path, piece: Piece, reader: Any, ended: Callable[[PieceEnd]
     ``ended`` the state after it; otherwise leave the record open and give no fingerprint."""
     tokens = reader.tokens
     resume = tokens.resume()
-    if getattr(reader, "stopped", False):
+    if reader.stopped:
         ended(PieceEnd(reader.state(), None, None))
         return
     boundary = None
     if tokens.delimiters is not None and not tokens.tail:
         try:
-            boundary = _boundary_segment(path, piece.end, tokens.delimiters, tokens.index + 1)
+            with open(path, "rb") as stream:
+                boundary, _ = _boundary_segment(stream, piece.end, tokens.delimiters, tokens.index + 1)
         except (_Unsure, OSError):
             boundary = None
     if boundary is None:
@@ -409,13 +412,6 @@ def _end_piece(path: Path, piece: Piece, reader: Any, ended: Callable[[PieceEnd]
     saved = copy.deepcopy(reader.state())
     after = reader.step(boundary)
     ended(PieceEnd(saved, resume, fingerprint(reader, after, Resume(tokens.delimiters, boundary.index))))
-
-
-def _segment_length(path: Path, start: int, delimiters: Delimiters) -> int:
-    with open(path, "rb") as stream:
-        stream.seek(start)
-        data = stream.read(MAX_BOUNDARY_SEGMENT)
-    return data.find(delimiters.segment.encode("latin-1")) + 1
 
 
 class _Slice(io.RawIOBase):
@@ -471,7 +467,7 @@ def read_in_pieces(
         starts: list[PieceStart] = []
         ends: list[PieceEnd] = []
         items = list(read_piece(path, piece, make_reader, scanner=scanner, started=starts.append, ended=ends.append))
-        if previous is not None and (previous.fingerprint is None or starts[0].fingerprint != previous.fingerprint):
+        if previous is not None and not guess_holds(previous, starts[0]):
             log["read_here"].append(pieces.index(piece))
             ends = []
             items = list(read_on(path, piece, previous, make_reader, ends.append))

@@ -112,7 +112,7 @@ def _byte_order_mark(text: str) -> str:
     return ""
 
 
-def _strip_layout(text: str) -> str:
+def strip_layout(text: str) -> str:
     """``text`` without the whitespace and byte-order marks it starts with (what may come before an ISA)."""
     text = text.lstrip()
     mark = _byte_order_mark(text)
@@ -206,7 +206,7 @@ class SegmentText:
             self._drop_leading_mark()
         skipped = []
         while True:
-            rest = _strip_layout(self.buffer)
+            rest = strip_layout(self.buffer)
             skipped.append(self.buffer[: len(self.buffer) - len(rest)])
             self.buffer = rest
             if len(rest) >= _ISA_HEAD or not self.fill():
@@ -239,8 +239,8 @@ class SegmentText:
 
 @dataclass(frozen=True, slots=True)
 class Resume:
-    """Where tokenizing a piece of a file starts (``--jobs`` workers each read one piece, numbering segments as
-    one reader would): with these ``delimiters`` (None: between interchanges), after segment ``index``, with
+    """Where tokenizing a piece of a file starts (``--jobs`` workers read pieces, numbering segments as one
+    reader would): with these ``delimiters`` (None: between interchanges), after segment ``index``, with
     ``text`` read before the piece but not yet split into segments."""
 
     delimiters: Delimiters | None
