@@ -5,8 +5,8 @@ An X12 file is cut by byte offset into pieces of about 1 MB (at least N), at ST 
 only its pieces, after rebuilding the reader state at each piece's start from a byte scan. Other formats
 are read whole by worker 0. The main process joins the workers' streams
 piece after piece, so the report is the one a single process writes: each rebuilt state is checked
-against the state the previous worker reached (when they differ, the main process reads the rest of that
-file itself, from the real state). Queues are bounded: memory does not grow with the batch.
+against the state the previous piece's reader reached (when they differ, the main process reads that piece
+itself, from the real state). Queues are bounded: memory does not grow with the batch.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def compile_condition(condition: Condition, tables: Mapping[str, Any] | None = N
 
 
 # ``all`` / ``any`` as plain loops (and two parts inline): a generator per call cost a fifth of the pre-pass.
-# Both give True or False, never another value: pre-pass facts are tested with ``eq: true``.
+# Both give True or False, never another truthy value, as ``all`` and ``any`` did.
 def _every(parts: list[Predicate]) -> Predicate:
     if len(parts) == 2:
         first, second = parts
