@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from scrubber.rules.conditions import AllOf, AnyOf, Compare, Condition, FactRef, Lines, Measure, Not, TableEdit, Test
@@ -30,6 +30,14 @@ class ClaimFacts:
     claim: dict[str, Any]
     lines: list[dict[str, Any]]
     has_claim: bool = True  # False: line facts fed without their claim fact (engine tests)
+    # per ``same``/``by`` keys: each line's key (``_key``), computed once per claim, not once per pair of lines
+    line_keys: dict[tuple[str, ...], list[tuple | None]] = field(default_factory=dict)
+
+    def keys_of_lines(self, keys: tuple[str, ...]) -> list[tuple | None]:
+        found = self.line_keys.get(keys)
+        if found is None:
+            found = self.line_keys[keys] = [_key(line, keys) for line in self.lines]
+        return found
 
 
 def group_by_claim(facts: Sequence[dict[str, Any]]) -> Iterator[ClaimFacts]:
@@ -173,6 +181,12 @@ def _test(test: Test) -> Predicate:
     if op == "not_contains":
         return lambda fact, claim, index: value not in fact.get(key, ())
     if op in ("any_in", "all_in", "none_in"):
+        if isinstance(value, frozenset):  # a literal list: set operations (list facts hold strings)
+            if op == "any_in":
+                return lambda fact, claim, index: not value.isdisjoint(fact.get(key, ()))
+            if op == "none_in":
+                return lambda fact, claim, index: value.isdisjoint(fact.get(key, ()))
+            return lambda fact, claim, index: bool(fact.get(key)) and value.issuperset(fact[key])
         member = _member(value)
         if op == "any_in":
             return lambda fact, claim, index: any(member(item, fact) for item in fact.get(key, ()))
@@ -234,13 +248,13 @@ def _measure(measure: Measure, tables: Mapping[str, Any]) -> Predicate:
     def summed(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
         if index is not None:  # a line: the total over the lines sharing its `by` values
             own = _key(fact, by)
-            total = sum(
-                line.get(key, 0) for j, line in counted(claim) if (j == index if own is None else _key(line, by) == own)
-            )
+            keys = claim.keys_of_lines(by)
+            total = sum(line.get(key, 0) for j, line in counted(claim) if (j == index if own is None else keys[j] == own))
             return compare_values(total, target)
         totals: dict[Any, int] = {}
+        keys = claim.keys_of_lines(by)
         for j, line in counted(claim):
-            group = _key(line, by)
+            group = keys[j]
             group = ("alone", j) if group is None else group
             totals[group] = totals.get(group, 0) + line.get(key, 0)
         return any(compare_values(total, target) for total in totals.values())
@@ -253,32 +267,60 @@ def _lines(lines: Lines, tables: Mapping[str, Any]) -> Predicate:
     if form == "duplicate_lines":
 
         def duplicate(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+            keys = claim.keys_of_lines(same)
             if index is not None:
-                own = _key(fact, same)
-                return own is not None and any(j != index and _key(line, same) == own for j, line in enumerate(claim.lines))
+                own = keys[index] if claim.lines[index] is fact else _key(fact, same)
+                if own is None:
+                    return False
+                for j, other in enumerate(keys):
+                    if j != index and other == own:
+                        return True
+                return False
             seen = set()
-            for line in claim.lines:
-                key = _key(line, same)
-                if key is not None and key in seen:
-                    return True
+            for key in keys:
                 if key is not None:
+                    if key in seen:
+                        return True
                     seen.add(key)
             return False
 
         return duplicate
     inner = compile_condition(lines.condition, tables)
     if form == "any_line":
-        return lambda fact, claim, index: any(inner(line, claim, j) for j, line in enumerate(claim.lines))
+
+        def any_line(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+            for j, line in enumerate(claim.lines):
+                if inner(line, claim, j):
+                    return True
+            return False
+
+        return any_line
     if form == "all_lines":
-        return lambda fact, claim, index: bool(claim.lines) and all(inner(line, claim, j) for j, line in enumerate(claim.lines))
+
+        def all_lines(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
+            if not claim.lines:
+                return False
+            for j, line in enumerate(claim.lines):
+                if not inner(line, claim, j):
+                    return False
+            return True
+
+        return all_lines
 
     def other_line(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
-        own = _key(fact, same) if same else ()
-        if own is None:
+        if same:
+            keys = claim.keys_of_lines(same)
+            own = keys[index] if index is not None and claim.lines[index] is fact else _key(fact, same)
+            if own is None:
+                return False
+            for j, line in enumerate(claim.lines):
+                if j != index and keys[j] == own and inner(line, claim, j):
+                    return True
             return False
-        return any(
-            j != index and (not same or _key(line, same) == own) and inner(line, claim, j) for j, line in enumerate(claim.lines)
-        )
+        for j, line in enumerate(claim.lines):
+            if j != index and inner(line, claim, j):
+                return True
+        return False
 
     return other_line
 
