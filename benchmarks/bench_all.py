@@ -160,6 +160,35 @@ def run_child(args: list[str], sample: bool = True) -> Run:
                    out.read(), err.read(), peak[1] / 1024)
 
 
+def run_pair(first: list[str], second: list[str]) -> float | None:
+    """Wall seconds until two processes started together both end (None if either fails)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    started = time.perf_counter()
+    children = [subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+                for args in (first, second)]
+    codes = [child.wait() for child in children]
+    wall = time.perf_counter() - started
+    return wall if codes == [0, 0] else None
+
+
+def parallel_ceiling(n: int, seed: int, repeat: int, single: Run | None) -> float | None:
+    """The most any split into two processes can give on this machine: ``--jobs 1`` on N claims against two
+    ``--jobs 1`` processes run at once, each on half the claims (the N/2 file, twice), with no splitting,
+    joining or second report: what two cores give when the work is already cut in two."""
+    if single is None or not _ok(single):
+        return None
+    half = ensure_file(max(1, n // 2), seed)
+    with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as folder:
+        walls = [
+            run_pair(check_args(half, "durable", 1, Path(folder) / "a.json"), check_args(half, "durable", 1, Path(folder) / "b.json"))
+            for _ in range(repeat)
+        ]
+    walls = [wall for wall in walls if wall is not None]
+    return single.wall / min(walls) if walls else None
+
+
 def best_of(repeat: int, args: list[str], sample: bool = True) -> Run:
     return min((run_child(args, sample) for _ in range(repeat)), key=lambda run: run.wall)
 
@@ -281,6 +310,9 @@ def measure_size(n: int, seed: int, repeat: int, jobs: bool, failures: list[str]
                 reports = different[0] if different else verdicts[0][1]
                 if different and repeat > 1:
                     reports += f" ({len(different)} of {repeat} runs)"
+        ceiling = parallel_ceiling(n, seed, repeat, to_file)
+    else:
+        ceiling = None
     row = [f"{n:,}", f"{path.stat().st_size / 1e6:.0f}"]
     row += _cell(n, read, failures, f"read {n}")
     row += _cell(n, durable, failures, f"check durable {n}")
@@ -289,7 +321,7 @@ def measure_size(n: int, seed: int, repeat: int, jobs: bool, failures: list[str]
     if to_file is not None and not _ok(to_file):
         failures.append(f"check --jobs 1 to a file {n}: exit {to_file.returncode}\n{to_file.stderr[-1500:]}")
     return row, {"read": read, "durable": durable, "python": python, "jobs2": parallel, "jobs1_file": to_file,
-                 "split": split, "reports": reports}
+                 "split": split, "reports": reports, "ceiling": ceiling}
 
 
 def measure_startup(seed: int) -> tuple[Run, Run]:
@@ -510,14 +542,20 @@ def main(argv: list[str] | None = None) -> int:
                   "durable / python"], split_rows))
     jobs_rows = [
         [f"{n:,}", _seconds(runs[n]["jobs1_file"]), _seconds(runs[n]["jobs2"]),
-         "n/a" if speedup[n] is None else f"{speedup[n]:.2f}x", runs[n]["reports"].replace("|", "\\|")]
+         "n/a" if speedup[n] is None else f"{speedup[n]:.2f}x",
+         "n/a" if runs[n].get("ceiling") is None else f"{runs[n]['ceiling']:.2f}x",
+         "n/a" if speedup[n] is None or not runs[n].get("ceiling") else f"{speedup[n] / runs[n]['ceiling']:.0%}",
+         runs[n]["reports"].replace("|", "\\|")]
         for n in sizes
     ]
     print()
     print("One core against two: `scrubber check FILE --format json --engine durable --jobs 1` and `--jobs 2`, each"
           " writing its report to a temporary file; the two reports compared byte for byte:")
     print()
-    print(_table(["claims", "--jobs 1 s", "--jobs 2 s", "speedup", "JSON reports"], jobs_rows))
+    print("(ceiling: `--jobs 1` on N claims against two `--jobs 1` processes run at once on N/2 claims each, the most"
+          " any split into two processes gets from this machine's two cores)")
+    print()
+    print(_table(["claims", "--jobs 1 s", "--jobs 2 s", "speedup", "ceiling", "of the ceiling", "JSON reports"], jobs_rows))
     print()
     print(_table(["`scrubber --version`", "`scrubber check` 1-claim file"],
                  [[f"{version.wall:.2f} s ({version.cpu:.2f} CPU s)",
@@ -577,6 +615,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- `--jobs 2` speedup ≥ 1.8 on the largest size ({f'{largest:,}' if largest else 'none'} claims): "
           f"{'not run' if big is None else f'{big:.2f}x'} (all sizes: {_by_size(speedup, lambda v: f'{v:.2f}x')})"
           f" → {_target(None if big is None else big >= 1.8)}")
+    ceiling = runs[largest].get("ceiling") if largest else None
+    if ceiling:
+        print(f"  (this machine's ceiling for any two-process split at that size: {ceiling:.2f}x; `--jobs 2` gets "
+              f"{'n/a' if big is None else f'{big / ceiling:.0%}'} of it)")
     print("- `--jobs 2` report byte-identical to `--jobs 1`'s: "
           + (", ".join(f"{'identical' if text == 'identical' else text} at {n:,}" for n, text in identical.items()) or "not run")
           + f" → {_target(None if not identical else all(text == 'identical' for text in identical.values()))}")

@@ -42,6 +42,10 @@ from scrubber.readers.x12_tokens import (
 )
 
 PIECE_BYTES = 1 << 20  # about 2,000 claims
+# A smaller file is still cut in PIECES_PER_WORKER pieces per worker (of at least MIN_PIECE_BYTES): with a
+# few big pieces one worker gets a piece more than the other (5 MB in 5 pieces: 3 against 2) and waits.
+PIECES_PER_WORKER = 8
+MIN_PIECE_BYTES = 128 << 10
 SCAN_CHUNK = 4 << 20  # bytes read at a time by the scans
 BOUNDARY_WINDOW = 16 << 20  # how far past a target offset a boundary is looked for
 MAX_BOUNDARY_SEGMENT = 4096  # an HL or ST segment is short; a longer one is no boundary
@@ -96,12 +100,16 @@ def _boundary_pattern(delimiters: Delimiters) -> re.Pattern[bytes]:
 def plan(path: Path, workers: int, piece_bytes: int | None = None) -> list[Piece]:
     """Cut ``path`` into pieces of about equal size, each starting at a boundary: ``workers`` pieces, or more
     of about ``piece_bytes`` each (dealt out in turn, small pieces keep every worker busy while the joined
-    report is written in file order)."""
+    report is written in file order). By default pieces are of about ``PIECE_BYTES``, and a smaller file is
+    still cut in ``PIECES_PER_WORKER`` pieces per worker where they stay above ``MIN_PIECE_BYTES``."""
     size = path.stat().st_size
     delimiters = first_delimiters(path) if workers > 1 else None
     if delimiters is None:
         return [Piece(0, None)]
-    count = max(workers, -(-size // (piece_bytes or PIECE_BYTES)))
+    if piece_bytes is not None:
+        count = max(workers, -(-size // piece_bytes))
+    else:
+        count = max(workers, -(-size // PIECE_BYTES), min(workers * PIECES_PER_WORKER, size // MIN_PIECE_BYTES))
     pattern = _boundary_pattern(delimiters)
     starts = [0]
     with open(path, "rb") as stream:
