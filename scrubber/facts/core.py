@@ -87,19 +87,28 @@ SPECS = [
 
 def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -> None:
     payer = claim.payer
-
-    def put(name: str, value: Any) -> None:
-        if value is not None and value != "":
-            fact[name] = value
-
-    put("payer_sequence", payer.sequence)
-    put("payer_insurance_type", payer.insurance_type)
-    put("payer_filing_indicator", payer.filing_indicator)
-    put("payer_id", payer.payer_id)
+    # a missing or empty value leaves the fact out
+    if payer.sequence:
+        fact["payer_sequence"] = payer.sequence
+    if payer.insurance_type:
+        fact["payer_insurance_type"] = payer.insurance_type
+    if payer.filing_indicator:
+        fact["payer_filing_indicator"] = payer.filing_indicator
+    if payer.payer_id:
+        fact["payer_id"] = payer.payer_id
     fact["payer_is_secondary_or_later"] = payer.sequence in SECONDARY_SEQUENCES
+    lines = claim.lines
     fact["charge_cents"] = cents(claim.total_charge)
-    fact["line_charge_total_cents"] = sum(cents(line.charge) for line in claim.lines)
-    fact["line_count"] = len(claim.lines)
+    total = 0
+    lab = mandatory = non_lab_mandatory = False
+    for line in lines:  # one pass over the lines for the charges and the code-set flags
+        total += cents(line.charge)
+        procedure = line.procedure
+        lab = lab or codesets.is_clinical_lab(procedure)
+        mandatory = mandatory or codesets.is_mandatory_assignment_service(procedure)
+        non_lab_mandatory = non_lab_mandatory or codesets.is_ambulance(procedure) or codesets.is_part_b_drug(procedure)
+    fact["line_charge_total_cents"] = total
+    fact["line_count"] = len(lines)
     fact["diagnosis_count"] = len(claim.diagnoses)
 
     causes = claim.related_causes
@@ -107,39 +116,42 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     fact["related_cause_employment"] = "EM" in causes
     fact["related_cause_other_accident"] = "OA" in causes
     fact["has_accident_date"] = claim.accident_date is not None
-    fact["has_traffic_accident_diagnosis"] = any(
-        codesets.is_traffic_accident_code(diagnosis.code)
-        for diagnosis in claim.diagnoses
-        if diagnosis.qualifier in ("ABK", "ABF")
-    )
+    traffic = False
+    for diagnosis in claim.diagnoses:
+        if diagnosis.qualifier in ("ABK", "ABF") and codesets.is_traffic_accident_code(diagnosis.code):
+            traffic = True
+            break
+    fact["has_traffic_accident_diagnosis"] = traffic
     patient_state = claim.patient_state
-    put("patient_state", patient_state)
+    if patient_state:
+        fact["patient_state"] = patient_state
     effective_state = claim.accident_state or patient_state
-    put("effective_accident_state", effective_state)
+    if effective_state:
+        fact["effective_accident_state"] = effective_state
     fact["accident_state_is_no_fault_or_pip"] = bool(
         effective_state and codesets.is_no_fault_or_pip_state(effective_state)
     )
 
     other_payers = claim.other_payers
-    fact["has_auto_other_payer"] = any(
-        other.filing_indicator in codesets.AUTO_FILING_INDICATORS for other in other_payers
-    )
-    fact["has_medicaid_other_payer"] = any(
-        other.filing_indicator in codesets.MEDICAID_FILING_INDICATORS for other in other_payers
-    )
+    indicators = {other.filing_indicator for other in other_payers}
+    fact["has_auto_other_payer"] = not codesets.AUTO_FILING_INDICATORS.isdisjoint(indicators)
+    fact["has_medicaid_other_payer"] = not codesets.MEDICAID_FILING_INDICATORS.isdisjoint(indicators)
     fact["other_payer_count"] = len(other_payers)
     prior = context.prior_payers
     prior_ids = context.prior_payer_ids
     fact["prior_payer_count"] = len(prior) + len(context.cost_avoided_payers)
     fact["adjudicated_prior_payer_count"] = len(prior)
-    fact["prior_payers_without_paid_amount"] = sum(1 for other in prior if other.paid is None)
-    fact["prior_payers_without_adjudication_date"] = sum(
-        1 for other in prior if not _has_adjudication_date(claim, other.adjudication_date, other.payer_id)
-    )
-    fact["prior_payer_claim_adjustment_count"] = sum(len(other.adjustments) for other in prior)
-    fact["lines_without_prior_adjudication"] = sum(
-        1 for line in claim.lines if not _line_adjudicated_by(line, prior_ids)
-    )
+    without_paid = without_date = adjustments = 0
+    for other in prior:
+        if other.paid is None:
+            without_paid += 1
+        if not _has_adjudication_date(claim, other.adjudication_date, other.payer_id):
+            without_date += 1
+        adjustments += len(other.adjustments)
+    fact["prior_payers_without_paid_amount"] = without_paid
+    fact["prior_payers_without_adjudication_date"] = without_date
+    fact["prior_payer_claim_adjustment_count"] = adjustments
+    fact["lines_without_prior_adjudication"] = sum(1 for line in lines if not _line_adjudicated_by(line, prior_ids)) if prior_ids else len(lines)
     fact["has_prior_auth"] = claim.prior_auth is not None
     if claim.source is not None and claim.source.same_id_as_segment is not None:
         fact["same_claim_id_as_segment"] = claim.source.same_id_as_segment
@@ -149,14 +161,9 @@ def add_claim_facts(claim: Claim, context: ClaimContext, fact: dict[str, Any]) -
     fact["rendering_must_accept_assignment"] = bool(
         rendering and rendering.taxonomy and codesets.is_mandatory_assignment_practitioner(rendering.taxonomy)
     )
-    procedures = [line.procedure for line in claim.lines]
-    fact["has_clinical_lab_line"] = any(codesets.is_clinical_lab(code) for code in procedures)
-    fact["has_mandatory_assignment_line"] = any(
-        codesets.is_mandatory_assignment_service(code) for code in procedures
-    )
-    fact["has_non_lab_mandatory_assignment_line"] = any(
-        codesets.is_ambulance(code) or codesets.is_part_b_drug(code) for code in procedures
-    )
+    fact["has_clinical_lab_line"] = lab
+    fact["has_mandatory_assignment_line"] = mandatory
+    fact["has_non_lab_mandatory_assignment_line"] = non_lab_mandatory
 
 
 def _has_adjudication_date(claim: Claim, claim_level_date: Any, payer_id: str | None) -> bool:

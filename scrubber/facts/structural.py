@@ -113,21 +113,34 @@ def _add_diagnosis_validity(claim: Claim, fact: dict[str, Any]) -> None:
     """
     invalid: list[codesets.Icd10Verdict] = []
     not_billable: list[codesets.Icd10Verdict] = []
-    dates_by_position: dict[int, set] = {}
-    for line in claim.lines:
-        if line.service_date is not None:
-            for pointer in line.diagnosis_pointers:
-                dates_by_position.setdefault(pointer - 1, set()).add(line.service_date)
-    earliest = min((line.service_date for line in claim.lines if line.service_date is not None), default=None)
-    for position, diagnosis in enumerate(claim.diagnoses):
-        if diagnosis.qualifier not in ICD10_QUALIFIERS:
-            continue
-        dates = sorted(dates_by_position.get(position, ())) or [earliest]
-        statuses = [codesets.icd10_status(diagnosis.code, date) for date in dates]  # cheap: cached lookups
-        if "invalid" in statuses:
-            invalid.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("invalid")]))
-        elif "not_billable" in statuses:
-            not_billable.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("not_billable")]))
+    lines = claim.lines
+    known = {line.service_date for line in lines} - {None}
+    if len(known) <= 1:  # the common case: one date of service (or none) judges every code
+        on = next(iter(known)) if known else None
+        for diagnosis in claim.diagnoses:
+            if diagnosis.qualifier not in ICD10_QUALIFIERS:
+                continue
+            status = codesets.icd10_status(diagnosis.code, on)  # cheap: cached lookups
+            if status == "invalid":
+                invalid.append(codesets.icd10_verdict(diagnosis.code, on))
+            elif status == "not_billable":
+                not_billable.append(codesets.icd10_verdict(diagnosis.code, on))
+    else:
+        dates_by_position: dict[int, set] = {}
+        for line in lines:
+            if line.service_date is not None:
+                for pointer in line.diagnosis_pointers:
+                    dates_by_position.setdefault(pointer - 1, set()).add(line.service_date)
+        earliest = min(known)
+        for position, diagnosis in enumerate(claim.diagnoses):
+            if diagnosis.qualifier not in ICD10_QUALIFIERS:
+                continue
+            dates = sorted(dates_by_position.get(position, ())) or [earliest]
+            statuses = [codesets.icd10_status(diagnosis.code, date) for date in dates]
+            if "invalid" in statuses:
+                invalid.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("invalid")]))
+            elif "not_billable" in statuses:
+                not_billable.append(codesets.icd10_verdict(diagnosis.code, dates[statuses.index("not_billable")]))
     fact["invalid_diagnosis_count"] = len(invalid)
     if invalid:
         fact["first_invalid_diagnosis"] = invalid[0].code

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Literal
@@ -128,10 +129,15 @@ def load_profiles(paths: Iterable[str | Path] | None = None, *, include_bundled:
 
 def filing_deadline(service_date: dt.date, profile: PayerProfile) -> dt.date | None:
     """The last day a service of ``service_date`` may be filed under ``profile`` (None: no limit known)."""
-    if profile.timely_filing_days is not None:
-        return service_date + dt.timedelta(days=profile.timely_filing_days)
-    if profile.timely_filing_months is not None:
-        month = service_date.month - 1 + profile.timely_filing_months
+    return _deadline(service_date, profile.timely_filing_days, profile.timely_filing_months)
+
+
+@lru_cache(maxsize=8192)  # a batch has few dates of service and few profiles: three calls per claim become lookups
+def _deadline(service_date: dt.date, days: int | None, months: int | None) -> dt.date | None:
+    if days is not None:
+        return service_date + dt.timedelta(days=days)
+    if months is not None:
+        month = service_date.month - 1 + months
         year, month = service_date.year + month // 12, month % 12 + 1
         # the same day of the month, or the month's last day (2024-02-29 + 12 months is 2025-02-28)
         return dt.date(year, month, min(service_date.day, calendar.monthrange(year, month)[1]))

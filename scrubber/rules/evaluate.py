@@ -209,14 +209,19 @@ def age_in_years(born: int, on: int) -> int:
     return years
 
 
+_ABSENT = object()
+
+
 def _key(fact: dict[str, Any], keys: tuple[str, ...]) -> tuple | None:
     """The values of ``keys`` (lists as sorted tuples: modifiers in any order), or None if one is missing."""
     values = []
     for name in keys:
-        if name not in fact:
+        value = fact.get(name, _ABSENT)
+        if value is _ABSENT:
             return None
-        value = fact[name]
-        values.append(tuple(sorted(value, key=str)) if isinstance(value, list) else value)
+        if value.__class__ is list:
+            value = tuple(value) if len(value) < 2 else tuple(sorted(value, key=str))
+        values.append(value)
     return tuple(values)
 
 
