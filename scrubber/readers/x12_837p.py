@@ -110,15 +110,6 @@ def _new_record() -> dict[str, Any]:
     return {"elements": {}}
 
 
-def _step(record: dict[str, Any], name: str, is_list: bool) -> dict[str, Any]:
-    if is_list:
-        return record[name][-1]  # the line / other payer / adjudication being read (its hook opened it)
-    child = record.get(name)
-    if child is None:
-        child = record[name] = _new_record()
-    return child
-
-
 def _compile_path(record: str) -> tuple[tuple[str, bool], ...]:
     """``lines[].rendering_provider`` → (('lines', True), ('rendering_provider', False)); ``claim`` → ()."""
     if record == "claim":
@@ -230,8 +221,14 @@ class _Reader(X12Reader):
                     target = self.contexts[context]
                     if target is None:
                         return
-                for name, is_list in row.path:
-                    target = _step(target, name, is_list)
+                for name, is_list in row.path:  # down to the record the row fills
+                    if is_list:  # the line / other payer / adjudication being read (its hook opened it)
+                        target = target[name][-1]
+                    else:
+                        child = target.get(name)
+                        if child is None:
+                            child = target[name] = _new_record()
+                        target = child
                 row.read(segment, self, target)
             except (BadSegment, IndexError, ValueError) as error:
                 self.fail(segment.index, f"{self.loop} {segment_id}: {error}")

@@ -225,7 +225,9 @@ def _check_delimiters(segment: Segment, composites: dict[int, int]) -> None:
     elements = segment.elements
     delimiters = segment.delimiters
     component, repetition = delimiters.component, delimiters.repetition
-    text = "".join(elements)
+    text = segment.text  # as read; joined without its separators when one of them is not printable
+    if text is None or not text.isprintable():
+        text = "".join(elements)
     if not text.isprintable():
         raise BadSegment(f"{elements[0]} holds a control character (broken segment?)")
     if repetition and repetition in text:
@@ -328,7 +330,9 @@ class CompiledRow:
             if composites:
                 _check_delimiters(segment, composites)
             else:  # no composite: one look at the whole segment (the common case), inline
-                text = "".join(segment.elements)
+                text = segment.text  # as read: its element separators are printable and no delimiter, in every file we know
+                if text is None:
+                    text = "".join(segment.elements)
                 delimiters = segment.delimiters
                 if delimiters.component in text or not text.isprintable() or (
                     delimiters.repetition and delimiters.repetition in text

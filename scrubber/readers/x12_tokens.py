@@ -40,6 +40,7 @@ class Segment:
     index: int
     elements: list[str]
     delimiters: Delimiters
+    text: str | None = None  # the segment as read (elements and their separators), when the tokenizer made it
 
     @property
     def id(self) -> str:
@@ -302,7 +303,7 @@ def _tokens(source: SegmentText, index: int, counter: Tokens | None) -> Iterator
             if segment_id not in known_ids and not _known_id(segment_id, known_ids):
                 yield TokenIssue(index, f"{segment_id[:20]!r} is not a segment id", segment_id[:20])
                 continue
-            yield Segment(index, elements, delimiters)
+            yield Segment(index, elements, delimiters, text)
             if segment_id == "IEA":
                 source.end_interchange(pieces[position + 1 :])
                 break
