@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from scrubber.findings import ClaimResult
 from scrubber.model import ParseIssue
 from scrubber.options import ScrubOptions
-from scrubber.readers.x12_837p import _Reader
+from scrubber.readers.x12_837p import Reader
 from scrubber.readers.x12_pieces import (
     Piece,
     PieceEnd,
@@ -134,7 +134,7 @@ def _worker(
                     items = read_piece(
                         file,
                         pieces[number],
-                        _Reader,
+                        Reader,
                         scanner=scanner,
                         started=lambda start, key=key: out.put(("start", key, start)),
                         ended=lambda end, key=key: out.put(("end", key, end)),
@@ -286,7 +286,7 @@ def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: 
                 raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
             if not guess_holds(previous, start):
                 ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
-                yield from local.scrubbed(read_on(file, piece, previous, _Reader, ends.append))
+                yield from local.scrubbed(read_on(file, piece, previous, Reader, ends.append))
                 stream.skip(key, started=True)
                 continue
         ends.clear()

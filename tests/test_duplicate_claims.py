@@ -8,7 +8,7 @@ import json
 
 from conftest import batch, claim, run_cli, subscriber, transaction
 from scrubber.model import Claim
-from scrubber.readers.x12_837p import _Reader, read
+from scrubber.readers.x12_837p import Reader, read
 from scrubber.readers.x12_pieces import read_in_pieces
 
 
@@ -33,7 +33,7 @@ def test_every_piece_sees_it(tmp_path):
         log: dict = {}
         read_back = {
             c.source.segment: c.source.same_id_as_segment
-            for c in read_in_pieces(path, 2, _Reader, piece_bytes, log)
+            for c in read_in_pieces(path, 2, Reader, piece_bytes, log)
             if isinstance(c, Claim)
         }
         assert read_back == whole and log["pieces"] > 1 and log["read_here"] == []

@@ -32,7 +32,7 @@ from scrubber.model import Claim, ParseIssue
 from scrubber.options import ScrubOptions
 from scrubber.parallel import WorkerSetup, run_parallel
 from scrubber.readers import x12_pieces
-from scrubber.readers.x12_837p import _Reader, read_path
+from scrubber.readers.x12_837p import Reader, read_path
 from scrubber.readers.x12_tokens import Resume, Tokens, iter_segments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 def pieces_read(path: Path, workers: int, piece_bytes: int) -> tuple[list, dict]:
     log: dict = {}
-    return list(x12_pieces.read_in_pieces(path, workers, _Reader, piece_bytes, log)), log
+    return list(x12_pieces.read_in_pieces(path, workers, Reader, piece_bytes, log)), log
 
 
 @PROPERTY
@@ -81,7 +81,7 @@ def test_a_clean_file_is_cut_into_pieces_that_each_hold_their_own_claims():
         position += len(segment) + 1
     scanner = x12_pieces.Scanner(path, x12_pieces.first_delimiters(path))
     for piece in pieces:
-        items = list(x12_pieces.read_piece(path, piece, _Reader, scanner=scanner, started=lambda s: None, ended=lambda e: None))
+        items = list(x12_pieces.read_piece(path, piece, Reader, scanner=scanner, started=lambda s: None, ended=lambda e: None))
         for claim in (item for item in items if isinstance(item, Claim)):
             assert piece.start <= offsets[claim.source.segment] < (piece.end or len(data))
 

@@ -44,8 +44,8 @@ def line_spec(name: str, kind: type, description: str, element: str) -> FactSpec
     return FactSpec(name, kind, "line", description, element, "money" if name.endswith("_cents") else "")
 
 
-_CENTS: dict[Decimal, int] = {}  # amounts repeat a lot across claims (a dict lookup is a tenth of the arithmetic)
-_CENTS_LIMIT = 50_000
+_CENTS: dict[Decimal, int] = {}  # charges repeat across claims (fee schedules): a lookup is a tenth of the arithmetic
+_CENTS_LIMIT = 4096
 
 
 def cents(amount: Decimal) -> int:

@@ -38,7 +38,7 @@ from scrubber.readers.x12_tokens import Segment, TokenIssue
 from scrubber.readers.x12_values import BadSegment
 from scrubber.x12map import element_map
 
-__all__ = ["DIAGNOSIS_QUALIFIERS", "SUPPORTED_VERSIONS", "read", "read_path"]
+__all__ = ["DIAGNOSIS_QUALIFIERS", "SUPPORTED_VERSIONS", "Reader", "read", "read_path"]
 
 SUPPORTED_VERSIONS = ("005010X222A1", "005010X222A2", "005010X222")
 ELEMENT_MAP = element_map("837p")
@@ -103,7 +103,7 @@ def read_path(path: str | Path) -> Iterator[Claim | ParseIssue]:
 def read(stream: BinaryIO, file: str | None = None) -> Iterator[Claim | ParseIssue]:
     """Yield every claim in ``stream`` and a ParseIssue for everything that could not be read (``--jobs``
     reads a file in pieces instead: ``x12_pieces``)."""
-    yield from _Reader(file).run(stream)
+    yield from Reader(file).run(stream)
 
 
 def _new_record() -> dict[str, Any]:
@@ -134,7 +134,9 @@ class _ClaimBuilder(RecordBuilder):
     __slots__ = ()
 
 
-class _Reader(X12Reader):
+class Reader(X12Reader):
+    """The 837P reader of one file (``read``/``read_path`` drive it; ``--jobs`` drives one per piece of a file)."""
+
     TRANSACTION_SET = "837"
     SUPPORTED_VERSIONS = SUPPORTED_VERSIONS
     UNSUPPORTED_VERSION = "implementation {version!r} is not 005010X222A1/A2; reading it as 837P anyway"
@@ -474,11 +476,11 @@ class _Reader(X12Reader):
 # --- where records start (the values themselves are read through the element map) -----------------
 
 
-def _open_claim(reader: _Reader, segment: Segment) -> None:
+def _open_claim(reader: Reader, segment: Segment) -> None:
     reader.new_claim(segment)
 
 
-def _open_line(reader: _Reader, segment: Segment) -> None:
+def _open_line(reader: Reader, segment: Segment) -> None:
     lines = reader.record.data["lines"]  # type: ignore[union-attr]
     number = segment.get(1)
     if number != str(len(lines) + 1):
@@ -489,19 +491,19 @@ def _open_line(reader: _Reader, segment: Segment) -> None:
     lines.append(_new_record())
 
 
-def _open_other_payer(reader: _Reader, segment: Segment) -> None:
+def _open_other_payer(reader: Reader, segment: Segment) -> None:
     data = reader.record.data  # type: ignore[union-attr]
     if data["lines"]:
         raise BadSegment("a 2320 SBR after the service lines (its claim's CLM or HL is missing)")
     data["other_payers"].append({"elements": {}, "adjustments": []})
 
 
-def _open_adjudication(reader: _Reader, segment: Segment) -> None:
+def _open_adjudication(reader: Reader, segment: Segment) -> None:
     line = reader.record.data["lines"][-1]  # type: ignore[union-attr]
     line.setdefault("adjudications", []).append({"elements": {}, "adjustments": []})
 
 
-_HOOKS: dict[tuple[str, str], Callable[[_Reader, Segment], None]] = {
+_HOOKS: dict[tuple[str, str], Callable[[Reader, Segment], None]] = {
     ("2300", "CLM"): _open_claim,
     ("2400", "LX"): _open_line,
     ("2320", "SBR"): _open_other_payer,
