@@ -1,12 +1,18 @@
-"""``scrubber check --jobs N``: N worker processes, one engine each, results in input order.
+"""``scrubber check --jobs N``: the main process and N - 1 worker processes, one engine each, results in input order.
 
 An X12 file is cut by byte offset into pieces of about 1 MB (at least N), at ST or HL*20/HL*22 segments
-(``x12_pieces``), dealt out in turn (piece k to worker k mod N): each worker tokenizes, reads and scrubs
-only its pieces, after rebuilding the reader state at each piece's start from a byte scan. Other formats
-are read whole by worker 0. The main process joins the workers' streams
+(``x12_pieces``), dealt out in turn: piece k goes to the main process when k mod N is 0, else to worker
+k mod N. A worker tokenizes, reads and scrubs only its pieces, after rebuilding the reader state at each
+piece's start from a byte scan. The main process reads its own pieces from the real state the previous
+piece's reader reached (no scan, no guess, nothing pickled) and joins them with the workers' streams
 piece after piece, so the report is the one a single process writes: each rebuilt state is checked
 against the state the previous piece's reader reached (when they differ, the main process reads that piece
-itself, from the real state). Queues are bounded: memory does not grow with the batch.
+itself, from the real state). Other formats are read whole by the main process. Queues are bounded: memory
+does not grow with the batch.
+
+The main process takes a share because it would otherwise sit between two busy workers, taking CPU from
+them to join and write the report: on two cores, two processes that each read half of the file beat
+three (measured: 200k claims, ``benchmarks/bench_all.py``).
 """
 
 from __future__ import annotations
@@ -107,8 +113,9 @@ def _worker(
     index: int, count: int, files: list[Path], plans: list[list[Piece] | None], setup: WorkerSetup, out,
     parent: int | None = None, thresholds: tuple[int, ...] | None = None,
 ) -> None:
-    """Read, scrub and send piece ``index``, ``index + count``, ... of each file (a file not cut in pieces is
-    one piece). Per piece: its start (unless it starts the file), its events, its end, then "done"."""
+    """Read, scrub and send piece ``index``, ``index + count``, ... of each file cut in pieces (``index`` is
+    1 or more: the main process reads the pieces of share 0, and files not cut in pieces). Per piece: its
+    start, its events, its end, then "done"."""
     if parent is not None:
         die_with_parent(parent)
     if thresholds is not None:  # the main process's garbage-collector settings (a spawned worker starts afresh)
@@ -120,25 +127,20 @@ def _worker(
         redactor = _redactor(setup)
         for position, file in enumerate(files):
             pieces = plans[position]
-            scanner = None
-            if pieces is not None and len(pieces) > 1:
-                delimiters = first_delimiters(file)
-                scanner = Scanner(file, delimiters) if delimiters is not None else None
-            for number in range(index, len(pieces) if pieces is not None else 1, count):
+            if pieces is None or len(pieces) <= index:
+                continue  # read whole by the main process, or no piece of this share
+            delimiters = first_delimiters(file)
+            scanner = Scanner(file, delimiters) if delimiters is not None else None
+            for number in range(index, len(pieces), count):
                 key = (position, number)
-                if pieces is None:
-                    from scrubber.inputs import read_file
-
-                    items = read_file(file, setup.input_format, setup.mapping)
-                else:
-                    items = read_piece(
-                        file,
-                        pieces[number],
-                        Reader,
-                        scanner=scanner,
-                        started=lambda start, key=key: out.put(("start", key, start)),
-                        ended=lambda end, key=key: out.put(("end", key, end)),
-                    )
+                items = read_piece(
+                    file,
+                    pieces[number],
+                    Reader,
+                    scanner=scanner,
+                    started=lambda start, key=key: out.put(("start", key, start)),
+                    ended=lambda end, key=key: out.put(("end", key, end)),
+                )
                 chunk: list[tuple[Any, str | None]] = []
                 for event in _scrubbed(scrubber, redactor, items):
                     chunk.append(event)
@@ -169,7 +171,7 @@ def _scrubbed(scrubber, redactor, items) -> Iterator[tuple[Any, str | None]]:
 
 
 def _plan(file: Path, jobs: int, setup: WorkerSetup) -> list[Piece] | None:
-    """The pieces an X12 file is read in, or None: read whole by worker 0 (another format, or unreadable)."""
+    """The pieces an X12 file is read in, or None: read whole by the main process (another format, or unreadable)."""
     if not _is_x12(file, setup):
         return None
     try:
@@ -227,67 +229,81 @@ class _Stream:
 
 
 def run_parallel(files: list[Path], jobs: int, setup: WorkerSetup) -> Iterator[tuple[int, ClaimResult | ParseIssue, str | None]]:
-    """(file position, event, raw claim id) for every file in order, as one process would produce them."""
+    """(file position, event, raw claim id) for every file in order, as one process would produce them:
+    ``jobs`` shares, the main process's and ``jobs - 1`` workers'."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     plans = [_plan(file, jobs, setup) for file in files]
-    channels = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(jobs)]
-    processes = [
-        context.Process(target=_worker, args=(k, jobs, files, plans, setup, channels[k], os.getpid(), gc.get_threshold()), name=f"scrubber-{k}", daemon=True)
-        for k in range(jobs)
-    ]
-    for process in processes:
+    channels = {k: context.Queue(maxsize=QUEUE_DEPTH) for k in range(1, jobs)}
+    processes = {
+        k: context.Process(target=_worker, args=(k, jobs, files, plans, setup, channels[k], os.getpid(), gc.get_threshold()), name=f"scrubber-{k}", daemon=True)
+        for k in range(1, jobs)
+    }
+    for process in processes.values():
         process.start()
-    streams = [_Stream(channel, process) for channel, process in zip(channels, processes)]
+    streams = {k: _Stream(channels[k], processes[k]) for k in processes}
     local = _Local(setup)
     try:
         for position, file in enumerate(files):
-            for event, raw_id in _merge_file(position, file, plans[position], streams, local):
+            for event, raw_id in _merge_file(position, file, plans[position], jobs, streams, local, setup):
                 yield position, event, raw_id
     finally:
-        for process in processes:
+        for process in processes.values():
             if process.is_alive():
                 process.terminate()
-        for process in processes:
+        for process in processes.values():
             process.join(timeout=5)
 
 
 class _Local:
-    """The main process's own scrubber, built the first time a file has to be read on here."""
+    """The main process's own scrubber and redactor (as a worker has them), built the first time it reads."""
 
     def __init__(self, setup: WorkerSetup):
         self.setup = setup
         self._scrubber = None
+        self._redactor = None
 
     def scrubbed(self, items) -> Iterator[tuple[Any, str | None]]:
         if self._scrubber is None:
             from scrubber.api import build_scrubber
 
             self._scrubber = build_scrubber(self.setup.options)
-        return _scrubbed(self._scrubber, _redactor(self.setup), items)
+            self._redactor = _redactor(self.setup)
+        return _scrubbed(self._scrubber, self._redactor, items)
 
 
-def _merge_file(position: int, file: Path, pieces: list[Piece] | None, streams: list[_Stream], local: _Local) -> Iterator[tuple[Any, str | None]]:
-    """The file's events, piece after piece (piece k from worker k mod N). A piece's results are used only when
-    the state its worker rebuilt at its start equals the state the previous piece's reader reached there;
-    else that piece is read here, from that real state (``x12_pieces.read_on``), and its end is what the
-    next piece's guess is checked against."""
+def _merge_file(
+    position: int, file: Path, pieces: list[Piece] | None, count: int, streams: dict[int, _Stream], local: _Local, setup: WorkerSetup
+) -> Iterator[tuple[Any, str | None]]:
+    """The file's events, piece after piece: piece k read here when k mod ``count`` is 0, else taken from
+    worker k mod ``count``. A worker's piece is used only when the state it rebuilt at its start equals the
+    state the previous piece's reader reached; else that piece is read here, from that real state
+    (``x12_pieces.read_on``), and its end is what the next piece's guess is checked against."""
     if pieces is None:
-        yield from streams[0].events((position, 0), [])
+        from scrubber.inputs import read_file
+
+        yield from local.scrubbed(read_file(file, setup.input_format, setup.mapping))
         return
-    count = len(streams)
     ends: list[PieceEnd] = []
     for number, piece in enumerate(pieces):
-        stream = streams[number % count]
         key = (position, number)
-        if number > 0:
-            start = stream.start(key)
-            previous = ends[-1] if ends else None
-            if previous is None:  # every piece but the last ends with a state (read_piece, read_on)
-                raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
-            if not guess_holds(previous, start):
-                ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
-                yield from local.scrubbed(read_on(file, piece, previous, Reader, ends.append))
-                stream.skip(key, started=True)
-                continue
-        ends.clear()
+        share = number % count
+        previous = ends[-1] if ends else None
+        if number > 0 and previous is None:  # every piece but the last ends with a state (read_piece, read_on)
+            raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
+        if share == 0:  # the main process's own piece: read from the real state, nothing to check
+            ends = []
+            if number == 0:
+                items = read_piece(file, piece, Reader, scanner=None, started=lambda start: None, ended=ends.append)
+            else:
+                items = read_on(file, piece, previous, Reader, ends.append)
+            yield from local.scrubbed(items)
+            continue
+        stream = streams[share]
+        start = stream.start(key)
+        if not guess_holds(previous, start):
+            ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
+            yield from local.scrubbed(read_on(file, piece, previous, Reader, ends.append))
+            stream.skip(key, started=True)
+            continue
+        ends = []
         yield from stream.events(key, ends)

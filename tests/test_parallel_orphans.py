@@ -1,4 +1,4 @@
-"""Killing ``scrubber check --jobs 2`` (SIGKILL or SIGTERM) takes its workers with it (issue 14): they
+"""Killing ``scrubber check --jobs 3`` (SIGKILL or SIGTERM) takes its two workers with it (issue 14): they
 used to run on forever, orphaned, holding the parent's pipes."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def big_batch(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_their_parent(big_batch, signal_number):
     process = subprocess.Popen(
-        [sys.executable, "-m", "scrubber", "check", str(big_batch), "--jobs", "2", "--format", "json", "--output", os.devnull],
+        [sys.executable, "-m", "scrubber", "check", str(big_batch), "--jobs", "3", "--format", "json", "--output", os.devnull],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
