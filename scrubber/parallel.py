@@ -58,8 +58,9 @@ class WorkerSetup:
 
 
 def effective_jobs(jobs: int | None, files: list[Path]) -> int:
-    """How many workers to start: ``--jobs N`` as asked; by default one per core, but only as many as
-    the input is worth (each worker costs ~0.3 s of start-up: a small batch runs in this process)."""
+    """How many shares to read in (the main process's and ``N - 1`` workers'): ``--jobs N`` as asked; by
+    default one per core, but only as many as the input is worth (each worker costs start-up: a small batch
+    runs in this process alone)."""
     if jobs is not None:
         return max(1, jobs)
     size = sum(file.stat().st_size for file in files if file.exists())

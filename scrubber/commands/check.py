@@ -48,7 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--validate", action="store_true", help="also run pyx12's 837P implementation-guide validation")
     check.add_argument(
         "--jobs", "-j", type=int, metavar="N", default=None,
-        help="worker processes (default: the number of cores; small inputs run in one process)",
+        help="processes reading in parallel, this one included (default: the number of cores; small inputs run in one process)",
     )
     check.add_argument(
         "--input-format", choices=INPUT_FORMATS, default="auto",

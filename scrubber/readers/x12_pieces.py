@@ -1,4 +1,4 @@
-"""Reading one X12 file in pieces (``--jobs`` deals them out to its workers), with the report one reader would write.
+"""Reading one X12 file in pieces (``--jobs`` deals them out to its workers and the main process), with the report one reader would write.
 
 A file is cut by byte offset where a reader's state is easy to rebuild: at an ST, or at an HL whose
 level is 20 (billing provider) or 22 (subscriber), so each worker tokenizes only its own pieces.
@@ -10,7 +10,10 @@ transaction set so far) and by reading the few segments that hold that state: th
 transaction set's header (ST to its first HL) and the billing provider's loop. Its outputs meanwhile are
 thrown away: each problem is reported by the worker whose piece holds it.
 
-The rebuilt state is a guess; it is checked. The worker before the boundary, having read up to it, reads
+(The main process needs no guess for its own pieces: it reads on from the real state the previous piece
+reached, ``read_on``.)
+
+The rebuilt state is a guess; it is checked. The reader before the boundary, having read up to it, reads
 the boundary segment too and sends its state after it (``PieceEnd.fingerprint``); the worker after it sends
 the state it guessed after the same segment (``PieceStart.fingerprint``). The two must be equal,
 everything the reader carries included, for the second worker's results to be used. When they differ (a
