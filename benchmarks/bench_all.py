@@ -40,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_check import OUT, READ_ONLY, ROOT, ensure_file, machine_info
+from bench_check import OUT, READ_ONLY, ROOT, child_env, ensure_file, machine_info
 
 PEERS_VENV = OUT / "peers-venv"
 STAGES_CAP = 20_000  # bench_stages.py holds every claim of its file in memory
@@ -129,11 +129,7 @@ def _pss_kb(pid: int) -> int:
 
 
 def run_child(args: list[str], sample: bool = True) -> Run:
-    env = dict(os.environ)
-    # As installed: pip writes bytecode at install time. A machine that says PYTHONDONTWRITEBYTECODE would
-    # make every run compile ~90 modules from source (~0.09 s of each start-up), which no user pays.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = child_env()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         child = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT, env=env)
@@ -162,9 +158,7 @@ def run_child(args: list[str], sample: bool = True) -> Run:
 
 def run_pair(first: list[str], second: list[str]) -> float | None:
     """Wall seconds until two processes started together both end (None if either fails)."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = child_env()
     started = time.perf_counter()
     children = [subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
                 for args in (first, second)]

@@ -42,7 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_check import ensure_file, machine_info  # noqa: E402
+from bench_check import child_env, ensure_file, machine_info  # noqa: E402
 
 SAMPLE = 20_000  # claims whose reader dicts are held in memory for the per-claim parts
 SPLIT = "import sys\ndata = open(sys.argv[1], 'rb').read()\nprint(len(data.split(data[105:106])))\n"
@@ -50,7 +50,7 @@ SPLIT = "import sys\ndata = open(sys.argv[1], 'rb').read()\nprint(len(data.split
 
 def whole_process(args: list[str], rounds: int) -> float:
     best = float("inf")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env = child_env()
     for _ in range(rounds):
         started = time.perf_counter()
         subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env)
