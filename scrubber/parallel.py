@@ -291,20 +291,18 @@ def _merge_file(
         previous = ends[-1] if ends else None
         if number > 0 and previous is None:  # every piece but the last ends with a state (read_piece, read_on)
             raise WorkerFailed(f"piece {number - 1} of {file} gave no end state")
-        if share == 0:  # the main process's own piece: read from the real state, nothing to check
+        stream = streams[share] if share else None
+        if stream is not None and guess_holds(previous, stream.start(key)):
             ends = []
-            if number == 0:
-                items = read_piece(file, piece, Reader, scanner=None, started=lambda start: None, ended=ends.append)
-            else:
-                items = read_on(file, piece, previous, Reader, ends.append)
-            yield from local.scrubbed(items)
+            yield from stream.events(key, ends)
             continue
-        stream = streams[share]
-        start = stream.start(key)
-        if not guess_holds(previous, start):
-            ends = []  # its worker's guess was wrong: this piece is read here, and the worker's dropped
-            yield from local.scrubbed(read_on(file, piece, previous, Reader, ends.append))
-            stream.skip(key, started=True)
-            continue
+        # Read here: the main process's own piece (from the real state, nothing to check), or a worker's whose
+        # guess was wrong (that worker's results for it are dropped once this is read).
         ends = []
-        yield from stream.events(key, ends)
+        if number == 0:
+            items = read_piece(file, piece, Reader, scanner=None, started=lambda start: None, ended=ends.append)
+        else:
+            items = read_on(file, piece, previous, Reader, ends.append)
+        yield from local.scrubbed(items)
+        if stream is not None:
+            stream.skip(key, started=True)

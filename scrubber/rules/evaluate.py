@@ -39,6 +39,12 @@ class ClaimFacts:
             found = self.line_keys[keys] = [_key(line, keys) for line in self.lines]
         return found
 
+    def key_of(self, fact: dict[str, Any], index: int | None, keys: tuple[str, ...]) -> tuple | None:
+        """The key of the record under test: its line's, remembered, when it is line ``index`` of this claim."""
+        if index is not None and self.lines[index] is fact:
+            return self.keys_of_lines(keys)[index]
+        return _key(fact, keys)
+
 
 def group_by_claim(facts: Sequence[dict[str, Any]]) -> Iterator[ClaimFacts]:
     """Split a batch (claim fact ``k`` then its lines ``k.0``, ``k.1``, ...) into claims."""
@@ -252,7 +258,7 @@ def _measure(measure: Measure, tables: Mapping[str, Any]) -> Predicate:
 
     def summed(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
         if index is not None:  # a line: the total over the lines sharing its `by` values
-            own = _key(fact, by)
+            own = claim.key_of(fact, index, by)
             keys = claim.keys_of_lines(by)
             total = sum(line.get(key, 0) for j, line in counted(claim) if (j == index if own is None else keys[j] == own))
             return compare_values(total, target)
@@ -274,7 +280,7 @@ def _lines(lines: Lines, tables: Mapping[str, Any]) -> Predicate:
         def duplicate(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
             keys = claim.keys_of_lines(same)
             if index is not None:
-                own = keys[index] if claim.lines[index] is fact else _key(fact, same)
+                own = claim.key_of(fact, index, same)
                 if own is None:
                     return False
                 for j, other in enumerate(keys):
@@ -315,7 +321,7 @@ def _lines(lines: Lines, tables: Mapping[str, Any]) -> Predicate:
     def other_line(fact: dict[str, Any], claim: ClaimFacts, index: int | None) -> bool:
         if same:
             keys = claim.keys_of_lines(same)
-            own = keys[index] if index is not None and claim.lines[index] is fact else _key(fact, same)
+            own = claim.key_of(fact, index, same)
             if own is None:
                 return False
             for j, line in enumerate(claim.lines):
