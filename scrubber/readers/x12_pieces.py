@@ -396,6 +396,14 @@ def read_piece(
         yield from produced
     else:
         start = 0
+    yield from _read_to_piece_end(path, piece, reader, start, resume, ended)
+
+
+def _read_to_piece_end(
+    path: Path, piece: Piece, reader: Any, start: int, resume: Resume | None, ended: Callable[[PieceEnd], None]
+) -> Iterator[Any]:
+    """Read from byte ``start`` (the tokenizer resuming at ``resume``) to the piece's end; unless the piece ends
+    the file, finish it as ``_end_piece`` says."""
     last = piece.end is None
     with open(path, "rb") as stream:
         stream.seek(start)
@@ -460,13 +468,7 @@ def read_on(path: Path, piece: Piece, previous: PieceEnd, make_reader: Callable[
     if previous.resume is None:  # the reader had stopped: nothing after that point is read
         ended(PieceEnd(previous.state, None, None))
         return
-    last = piece.end is None
-    with open(path, "rb") as stream:
-        stream.seek(piece.start)
-        bounded = stream if last else _Slice(stream, piece.end - piece.start)
-        yield from reader.run(bounded, previous.resume, last=last)
-    if not last:
-        yield from _end_piece(path, piece, reader, ended)
+    yield from _read_to_piece_end(path, piece, reader, piece.start, previous.resume, ended)
 
 
 def read_in_pieces(
@@ -481,12 +483,12 @@ def read_in_pieces(
     delimiters = first_delimiters(path)
     scanner = Scanner(path, delimiters) if delimiters is not None else None
     previous: PieceEnd | None = None
-    for piece in pieces:
+    for number, piece in enumerate(pieces):
         starts: list[PieceStart] = []
         ends: list[PieceEnd] = []
         items = list(read_piece(path, piece, make_reader, scanner=scanner, started=starts.append, ended=ends.append))
         if previous is not None and not guess_holds(previous, starts[0]):
-            log["read_here"].append(pieces.index(piece))
+            log["read_here"].append(number)
             ends = []
             items = list(read_on(path, piece, previous, make_reader, ends.append))
         yield from items
